@@ -1,0 +1,75 @@
+# Deep Learning for Computer Vision: every job goes through this file.
+#   make lab        set up (first time only) and open the chapters in JupyterLab
+#   make test       set up (first time only) and run every check: unit tests + grading validity
+# See README.md for the rest.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# Tools started by nbgrader (alembic, kernels) must come from the venv.
+export PATH := $(abspath $(BIN)):$(PATH)
+LAB_ARGS ?=
+CHAPTER ?=
+WORKERS ?= 2
+
+.PHONY: setup lab student check-student test test-fast test-unit test-grading validity timings bench samples clean help
+
+help:
+	@sed -n '1,6p' Makefile
+
+setup: $(STAMP)
+
+# Idempotent: reinstalls only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" > /dev/null
+	@touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=chapters $(LAB_ARGS)
+
+# Regenerate the student notebooks (chapters/) from the single source (solutions/).
+student: setup
+	$(BIN)/python -m autograder.tools.build student $(CHAPTER)
+
+check-student: setup
+	$(BIN)/python -m autograder.tools.build check
+
+# The README's test command: everything CI checks.
+test: setup
+	$(MAKE) --no-print-directory test-unit
+	$(MAKE) --no-print-directory test-grading
+
+# Unit tests of course_utils, doctests and the fast checks of the tooling.
+test-unit: setup
+	DLCV_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q -n $(WORKERS) -m "not slow"
+
+# Fast inner loop: unit tests only, stop at the first failure.
+test-fast: setup
+	DLCV_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q -n $(WORKERS) -x -m "not slow"
+
+# Grading validity with real nbgrader for every chapter (or CHAPTER=02_cnns).
+test-grading: setup
+	DLCV_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q -m slow tests/test_grading.py $(if $(CHAPTER),-k $(CHAPTER),)
+
+# A readable report of grading validity for one chapter or all.
+validity: setup
+	$(BIN)/python -m autograder.tools.validity $(CHAPTER)
+
+# Run every solution notebook in full mode; print run time and quality figure per chapter.
+timings: setup
+	$(BIN)/python -m autograder.tools.timings $(CHAPTER)
+
+bench: setup
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+samples: setup
+	$(BIN)/python scripts/sample_sheet.py build/samples
+
+clean:
+	rm -rf build .pytest_cache autograder/source autograder/release autograder/submitted \
+	       autograder/autograded autograder/feedback autograder/gradebook.db autograder/.nbgrader.log
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

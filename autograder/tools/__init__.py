@@ -1,0 +1,1 @@
+"""Instructor tooling: build the student release from solutions/ and check grading validity."""

@@ -1,0 +1,259 @@
+"""Convolution and pooling, written to be read: the reference ops of chapter 02.
+
+Tensors follow PyTorch's layout: images ``Tensor[N, C_in, H, W]``, filters
+``Tensor[C_out, C_in, kH, kW]``, biases ``Tensor[C_out]``. Like PyTorch (and every deep
+learning library), "convolution" here is cross-correlation: the filter is not flipped.
+
+Each op comes twice: a loop version that mirrors the equation
+
+    out[n, o, i, j] = b[o] + sum_{c, u, v} x_pad[n, c, i*s + u*d, j*s + v*d] * w[o, c, u, v]
+
+and a vectorized version (im2col + one matrix multiply, or ``unfold``). Both are tested
+against ``torch.nn.functional``.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .checks import check_nonnegative_int, check_positive_int, check_tensor
+
+__all__ = [
+    "conv_output_size", "pad2d", "conv2d_loop", "im2col", "conv2d_im2col",
+    "max_pool2d_loop", "max_pool2d", "avg_pool2d_loop", "receptive_field", "activation_bytes",
+]
+
+PAD_MODES = ("zeros", "reflect", "circular", "replicate")
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+        return (int(value[0]), int(value[1]))
+    return (value, value)
+
+
+def conv_output_size(in_size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                     dilation: int = 1, *, exact: bool = True) -> int:
+    """Output length of a convolution (or pooling) along one dimension.
+
+    ``out = (in + 2*padding - dilation*(kernel - 1) - 1) // stride + 1``; with
+    ``dilation = 1`` this is the lectures' ``(N - F + 2P) / S + 1``.
+
+    Args:
+        exact: if True (default) a configuration where the filter does not tile the
+            padded input exactly (the division has a remainder) is rejected, as the
+            lectures do; if False the remainder is dropped, as PyTorch does.
+
+    Raises:
+        ValueError: the filter is larger than the padded input, or (with ``exact``) the
+            stride does not tile it. The message gives the numbers.
+
+    Examples:
+        >>> conv_output_size(32, 5)
+        28
+        >>> conv_output_size(227, 11, stride=4)
+        55
+        >>> conv_output_size(224, 11, stride=4, exact=False)
+        54
+    """
+    for value, name in ((in_size, "in_size"), (kernel_size, "kernel_size"), (stride, "stride"),
+                        (dilation, "dilation")):
+        check_positive_int(value, name)
+    check_nonnegative_int(padding, "padding")
+    span = dilation * (kernel_size - 1) + 1  # how many input pixels one filter covers
+    padded = in_size + 2 * padding
+    if span > padded:
+        raise ValueError(f"kernel spans {span} pixels but the padded input is only {padded} "
+                         f"(in_size={in_size}, padding={padding})")
+    steps, remainder = divmod(padded - span, stride)
+    if exact and remainder:
+        raise ValueError(f"stride {stride} does not fit: (in_size + 2*padding - span) = {padded - span} "
+                         f"is not divisible by {stride} (remainder {remainder}); "
+                         f"the last {remainder} pixel(s) would never be covered")
+    return steps + 1
+
+
+def pad2d(x: torch.Tensor, padding: int | tuple[int, int], mode: str = "zeros") -> torch.Tensor:
+    """Pad the last two dimensions of ``Tensor[..., H, W]`` by ``padding`` on each side.
+
+    Modes: ``zeros``, ``reflect`` (mirror without repeating the edge), ``circular``
+    (wrap around) and ``replicate`` (repeat the edge).
+    """
+    ph, pw = _pair(padding, "padding")
+    if mode not in PAD_MODES:
+        raise ValueError(f"mode must be one of {PAD_MODES}, got {mode!r}")
+    if ph == 0 and pw == 0:
+        return x
+    torch_mode = "constant" if mode == "zeros" else mode
+    return F.pad(x, (pw, pw, ph, ph), mode=torch_mode)
+
+
+def _check_conv_inputs(x, weight, bias):
+    check_tensor(x, "x", ndim=4, floating=True)
+    check_tensor(weight, "weight", ndim=4, floating=True)
+    if weight.shape[1] != x.shape[1]:
+        raise ValueError(f"weight expects {weight.shape[1]} input channels (weight shape {list(weight.shape)}) "
+                         f"but x has {x.shape[1]} (x shape {list(x.shape)})")
+    if bias is not None:
+        check_tensor(bias, "bias", shape=(weight.shape[0],))
+
+
+def conv2d_loop(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                stride: int = 1, padding: int = 0) -> torch.Tensor:
+    """2D convolution (cross-correlation) with explicit loops, for teaching.
+
+    Args:
+        x: ``Tensor[N, C_in, H, W]``.
+        weight: ``Tensor[C_out, C_in, kH, kW]``.
+        bias: ``Tensor[C_out]`` or None.
+
+    Returns:
+        ``Tensor[N, C_out, H_out, W_out]`` with ``H_out = (H + 2p - kH) // s + 1``.
+
+    Examples:
+        >>> x = torch.arange(16.).reshape(1, 1, 4, 4)
+        >>> conv2d_loop(x, torch.ones(1, 1, 2, 2), stride=2).squeeze().tolist()
+        [[10.0, 18.0], [42.0, 50.0]]
+    """
+    _check_conv_inputs(x, weight, bias)
+    n, _, h, w = x.shape
+    c_out, _, kh, kw = weight.shape
+    h_out = conv_output_size(h, kh, stride, padding, exact=False)
+    w_out = conv_output_size(w, kw, stride, padding, exact=False)
+    xp = pad2d(x, padding)
+    out = x.new_zeros(n, c_out, h_out, w_out)
+    for i in range(h_out):
+        for j in range(w_out):
+            patch = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]  # [N, C_in, kH, kW]
+            for o in range(c_out):
+                out[:, o, i, j] = (patch * weight[o]).sum(dim=(1, 2, 3))
+    if bias is not None:
+        out += bias.view(1, c_out, 1, 1)
+    return out
+
+
+def im2col(x: torch.Tensor, kernel_size: int | tuple[int, int], stride: int = 1,
+           padding: int = 0) -> torch.Tensor:
+    """Unroll every receptive field of ``x`` into a column.
+
+    Args:
+        x: ``Tensor[N, C, H, W]``.
+
+    Returns:
+        ``Tensor[N, C*kH*kW, L]`` where ``L = H_out*W_out`` windows in row-major order;
+        the rows are ordered (channel, kernel row, kernel column), matching
+        ``weight.reshape(C_out, -1)``. Equal to ``torch.nn.functional.unfold``.
+    """
+    check_tensor(x, "x", ndim=4)
+    kh, kw = _pair(kernel_size, "kernel_size")
+    n, c, h, w = x.shape
+    h_out = conv_output_size(h, kh, stride, padding, exact=False)
+    w_out = conv_output_size(w, kw, stride, padding, exact=False)
+    xp = pad2d(x, padding)
+    # Gather with strides instead of loops: windows[n, c, i, j, u, v] = xp[n, c, i*s+u, j*s+v].
+    windows = xp.unfold(2, kh, stride).unfold(3, kw, stride)  # [N, C, H_out, W_out, kH, kW]
+    cols = windows.permute(0, 1, 4, 5, 2, 3)                   # [N, C, kH, kW, H_out, W_out]
+    return cols.reshape(n, c * kh * kw, h_out * w_out)         # [N, C*kH*kW, L]
+
+
+def conv2d_im2col(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                  stride: int = 1, padding: int = 0) -> torch.Tensor:
+    """2D convolution as one matrix multiply: ``W[C_out, C_in*kH*kW] @ cols[N, C_in*kH*kW, L]``.
+
+    Same arguments and result as :func:`conv2d_loop`.
+    """
+    _check_conv_inputs(x, weight, bias)
+    n, _, h, w = x.shape
+    c_out, _, kh, kw = weight.shape
+    h_out = conv_output_size(h, kh, stride, padding, exact=False)
+    w_out = conv_output_size(w, kw, stride, padding, exact=False)
+    cols = im2col(x, (kh, kw), stride, padding)              # [N, C_in*kH*kW, L]
+    out = weight.reshape(c_out, -1) @ cols                   # [N, C_out, L]
+    if bias is not None:
+        out = out + bias.view(1, c_out, 1)
+    return out.reshape(n, c_out, h_out, w_out)
+
+
+def max_pool2d_loop(x: torch.Tensor, kernel_size: int, stride: int | None = None) -> torch.Tensor:
+    """Max pooling with loops. ``x``: ``Tensor[N, C, H, W]`` -> ``Tensor[N, C, H_out, W_out]``.
+
+    ``stride`` defaults to ``kernel_size`` (non-overlapping windows), as in PyTorch.
+
+    Examples:
+        >>> x = torch.tensor([[1., 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
+        >>> max_pool2d_loop(x.view(1, 1, 4, 4), 2).squeeze().tolist()
+        [[6.0, 8.0], [3.0, 4.0]]
+    """
+    check_tensor(x, "x", ndim=4)
+    stride = kernel_size if stride is None else stride
+    n, c, h, w = x.shape
+    h_out = conv_output_size(h, kernel_size, stride, exact=False)
+    w_out = conv_output_size(w, kernel_size, stride, exact=False)
+    out = x.new_empty(n, c, h_out, w_out)
+    for i in range(h_out):
+        for j in range(w_out):
+            window = x[:, :, i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size]
+            out[:, :, i, j] = window.amax(dim=(2, 3))
+    return out
+
+
+def max_pool2d(x: torch.Tensor, kernel_size: int, stride: int | None = None) -> torch.Tensor:
+    """Vectorized max pooling through ``unfold``; same contract as :func:`max_pool2d_loop`."""
+    check_tensor(x, "x", ndim=4)
+    stride = kernel_size if stride is None else stride
+    conv_output_size(x.shape[2], kernel_size, stride, exact=False)  # validates the sizes
+    conv_output_size(x.shape[3], kernel_size, stride, exact=False)
+    windows = x.unfold(2, kernel_size, stride).unfold(3, kernel_size, stride)  # [N, C, H_out, W_out, k, k]
+    return windows.amax(dim=(-2, -1))
+
+
+def avg_pool2d_loop(x: torch.Tensor, kernel_size: int, stride: int | None = None) -> torch.Tensor:
+    """Average pooling with loops; same contract as :func:`max_pool2d_loop`."""
+    check_tensor(x, "x", ndim=4, floating=True)
+    stride = kernel_size if stride is None else stride
+    n, c, h, w = x.shape
+    h_out = conv_output_size(h, kernel_size, stride, exact=False)
+    w_out = conv_output_size(w, kernel_size, stride, exact=False)
+    out = x.new_empty(n, c, h_out, w_out)
+    for i in range(h_out):
+        for j in range(w_out):
+            out[:, :, i, j] = x[:, :, i * stride:i * stride + kernel_size,
+                                j * stride:j * stride + kernel_size].mean(dim=(2, 3))
+    return out
+
+
+def receptive_field(layers: list[tuple[int, int]]) -> int:
+    """Receptive field (in input pixels) of a stack of ``(kernel_size, stride)`` layers.
+
+    Each layer adds ``(k - 1) * jump`` pixels, where ``jump`` is the product of the
+    strides before it: ``r = 1 + sum_l (k_l - 1) * prod_{m<l} s_m``.
+
+    Examples:
+        >>> receptive_field([(3, 1)] * 3)     # three 3x3 convs see as far as one 7x7
+        7
+        >>> receptive_field([(3, 1), (2, 2), (3, 1)])
+        8
+    """
+    r, jump = 1, 1
+    for k, s in layers:
+        check_positive_int(k, "kernel_size")
+        check_positive_int(s, "stride")
+        r += (k - 1) * jump
+        jump *= s
+    return r
+
+
+def activation_bytes(channels: int, height: int, width: int, *, batch: int = 1, layers: int = 1,
+                     bytes_per_value: int = 4) -> int:
+    """Memory of the activations ``batch x layers x channels x height x width`` in bytes.
+
+    Examples:
+        >>> activation_bytes(200, 400, 400)   # one float32 feature map
+        128000000
+    """
+    for v, n in ((channels, "channels"), (height, "height"), (width, "width"), (batch, "batch"),
+                 (layers, "layers"), (bytes_per_value, "bytes_per_value")):
+        check_positive_int(v, n)
+    return batch * layers * channels * height * width * bytes_per_value

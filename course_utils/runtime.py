@@ -1,0 +1,53 @@
+"""Where code runs and for how long: the device helper and the quick-mode budget.
+
+Quick mode is how autograding stays fast: when the environment variable
+``DLCV_QUICK`` is set to ``1`` (the grading scripts and ``make test`` set it),
+every chapter shrinks its training budgets through :func:`budget`. Nothing graded
+may depend on how long training runs.
+"""
+from __future__ import annotations
+
+import os
+from typing import TypeVar
+
+import torch
+
+__all__ = ["QUICK_ENV", "is_quick", "budget", "get_device"]
+
+QUICK_ENV = "DLCV_QUICK"
+T = TypeVar("T")
+
+
+def is_quick() -> bool:
+    """True when quick mode is on (``DLCV_QUICK`` set to 1/true/yes)."""
+    return os.environ.get(QUICK_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def budget(full: T, quick: T) -> T:
+    """Return ``quick`` in quick mode and ``full`` otherwise.
+
+    Examples:
+        >>> budget(full=20, quick=1) in (1, 20)
+        True
+    """
+    return quick if is_quick() else full
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """Pick the best available device: CUDA, then Apple MPS, then the CPU.
+
+    ``prefer`` (or the ``DLCV_DEVICE`` environment variable) forces one, e.g. ``"cpu"``.
+
+    Examples:
+        >>> get_device("cpu")
+        device(type='cpu')
+    """
+    choice = prefer or os.environ.get("DLCV_DEVICE")
+    if choice:
+        return torch.device(choice)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
