@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import torch
 
-__all__ = ["QUICK_ENV", "is_quick", "budget", "get_device"]
+__all__ = ["QUICK_ENV", "is_quick", "budget", "get_device", "report"]
 
 QUICK_ENV = "DLCV_QUICK"
 T = TypeVar("T")
@@ -51,3 +51,25 @@ def get_device(prefer: str | None = None) -> torch.device:
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+REPORT_ENV = "DLCV_REPORT"
+
+
+def report(name: str, value: float, *, target: float | None = None, higher_is_better: bool = True) -> None:
+    """Print a chapter's quality figure (e.g. test accuracy) and record it for `make timings`.
+
+    When the environment variable ``DLCV_REPORT`` names a file, one JSON line is
+    appended to it, so the timing table can show each chapter's figure.
+    """
+    import json
+
+    line = f"{name}: {value:.4f}"
+    if target is not None:
+        met = value >= target if higher_is_better else value <= target
+        line += f" (target {'>=' if higher_is_better else '<='} {target}: {'met' if met else 'NOT met'})"
+    print(line)
+    path = os.environ.get(REPORT_ENV)
+    if path:
+        with open(path, "a") as fh:
+            fh.write(json.dumps({"name": name, "value": float(value), "target": target}) + "\n")

@@ -1,0 +1,111 @@
+"""Reference conv/pool ops against torch.nn.functional, and their input checks."""
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_utils import conv
+
+
+def _case(seed, n=2, c_in=3, c_out=4, h=7, w=6, k=3, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, c_in, h, w, generator=g, dtype=dtype)
+    weight = torch.randn(c_out, c_in, k, k, generator=g, dtype=dtype)
+    bias = torch.randn(c_out, generator=g, dtype=dtype)
+    return x, weight, bias
+
+
+@pytest.mark.parametrize("fn", [conv.conv2d_loop, conv.conv2d_im2col])
+@pytest.mark.parametrize("stride,padding,k", list(itertools.product([1, 2, 3], [0, 1, 2], [1, 3])))
+def test_conv2d_matches_torch(fn, stride, padding, k):
+    x, weight, bias = _case(stride * 10 + padding + k, k=k)
+    expected = F.conv2d(x, weight, bias, stride=stride, padding=padding)
+    torch.testing.assert_close(fn(x, weight, bias, stride=stride, padding=padding), expected)
+    torch.testing.assert_close(fn(x, weight, None, stride=stride, padding=padding),
+                               F.conv2d(x, weight, None, stride=stride, padding=padding))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_loop_and_im2col_agree(dtype):
+    x, weight, bias = _case(0, h=9, w=11, k=3, dtype=dtype)
+    tol = {torch.float32: 1e-5, torch.float64: 1e-12}[dtype]
+    torch.testing.assert_close(conv.conv2d_loop(x, weight, bias, 2, 1), conv.conv2d_im2col(x, weight, bias, 2, 1),
+                               atol=tol, rtol=tol)
+
+
+def test_im2col_matches_unfold():
+    x, _, _ = _case(1, h=8, w=5)
+    for k, s, p in [(3, 1, 0), (2, 2, 1), (3, 2, 1)]:
+        torch.testing.assert_close(conv.im2col(x, k, s, p), F.unfold(x, k, padding=p, stride=s))
+
+
+def test_conv_gradients_flow():
+    x, weight, bias = _case(2, n=1, c_in=2, c_out=2, h=5, w=5)
+    x.requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda a: conv.conv2d_im2col(a, weight, bias, 1, 1), (x,))
+
+
+@pytest.mark.parametrize("k,s", [(2, 2), (3, 1), (3, 2), (2, 1)])
+def test_pooling_matches_torch(k, s):
+    x = torch.randn(2, 3, 7, 8, generator=torch.Generator().manual_seed(k + s)) - 5  # negative values
+    torch.testing.assert_close(conv.max_pool2d_loop(x, k, s), F.max_pool2d(x, k, s))
+    torch.testing.assert_close(conv.max_pool2d(x, k, s), F.max_pool2d(x, k, s))
+    torch.testing.assert_close(conv.avg_pool2d_loop(x, k, s), F.avg_pool2d(x, k, s))
+
+
+def test_pool_stride_defaults_to_kernel():
+    x = torch.randn(1, 1, 4, 4)
+    assert conv.max_pool2d(x, 2).shape == (1, 1, 2, 2)
+
+
+@pytest.mark.parametrize("n,k,s,p,d", [(32, 5, 1, 0, 1), (227, 11, 4, 0, 1), (28, 3, 1, 1, 1), (17, 3, 2, 1, 2),
+                                       (10, 1, 1, 0, 1), (9, 3, 3, 0, 1)])
+def test_output_size_matches_torch(n, k, s, p, d):
+    layer = torch.nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d)
+    expected = layer(torch.zeros(1, 1, n, n)).shape[-1]
+    assert conv.conv_output_size(n, k, s, p, d, exact=False) == expected
+
+
+def test_output_size_rejects_impossible_configurations():
+    with pytest.raises(ValueError, match="not divisible"):
+        conv.conv_output_size(7, 3, stride=3)          # (7 - 3) / 3 + 1 = 2.33
+    assert conv.conv_output_size(32, 5, stride=3) == 10  # (32 - 5) / 3 + 1 = 10 exactly: it fits
+    with pytest.raises(ValueError, match="padded input"):
+        conv.conv_output_size(4, 5)
+    with pytest.raises(TypeError):
+        conv.conv_output_size(32.0, 5)
+    with pytest.raises(ValueError):
+        conv.conv_output_size(32, 5, stride=0)
+
+
+def test_bad_inputs_name_the_shapes():
+    x, weight, bias = _case(3)
+    with pytest.raises(ValueError, match="input channels"):
+        conv.conv2d_loop(x[:, :2], weight)
+    with pytest.raises(ValueError, match="4-dimensional"):
+        conv.conv2d_im2col(x[0], weight)
+    with pytest.raises(ValueError, match="shape"):
+        conv.conv2d_loop(x, weight, bias[:2])
+
+
+def test_empty_batch_gives_empty_output():
+    x, weight, bias = _case(4)
+    out = conv.conv2d_im2col(x[:0], weight, bias, padding=1)
+    assert out.shape == (0, 4, 7, 6)
+    assert conv.conv2d_loop(x[:0], weight, bias, padding=1).shape == (0, 4, 7, 6)
+
+
+@pytest.mark.parametrize("mode,torch_mode", [("zeros", "constant"), ("reflect", "reflect"), ("circular", "circular")])
+def test_pad_modes(mode, torch_mode):
+    x = torch.arange(16.).view(1, 1, 4, 4)
+    torch.testing.assert_close(conv.pad2d(x, 1, mode), F.pad(x, (1, 1, 1, 1), mode=torch_mode))
+    with pytest.raises(ValueError, match="mode"):
+        conv.pad2d(x, 1, "mirror")
+
+
+def test_receptive_field_and_memory():
+    for n in range(1, 6):
+        assert conv.receptive_field([(3, 1)] * n) == 2 * n + 1
+    assert conv.activation_bytes(200, 400, 400) == 128_000_000
+    assert conv.activation_bytes(200, 400, 400, batch=20, layers=100) == 256_000_000_000
