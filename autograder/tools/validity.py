@@ -45,7 +45,8 @@ from autograder.tools.build import (COURSE, REPO, generate_release, load_solutio
 
 MUTANTS = COURSE / "mutants"
 ALTERNATIVES = COURSE / "alternatives"
-QUICK_ENV = {"DLCV_QUICK": "1", "PYTHONWARNINGS": "default", "MPLBACKEND": "Agg"}
+# Workers grade in parallel, one thread each, so kernels do not fight over the cores.
+QUICK_ENV = {"DLCV_QUICK": "1", "PYTHONWARNINGS": "default", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
