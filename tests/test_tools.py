@@ -90,3 +90,52 @@ def test_committed_chapters_carry_no_solution_regions():
         for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS"):
             assert marker not in text, f"{path.name} contains '{marker}'"
         json.loads(text)
+
+
+def _nb(*sources):
+    cells = []
+    for i, src in enumerate(sources):
+        meta = {}
+        cid = f"c{i}"
+        if src.startswith("#sol "):
+            cid = src.split()[1]
+            meta = {"nbgrader": {"solution": True, "grade": False, "grade_id": cid, "locked": False}}
+        elif src.startswith("#test "):
+            cid = src.split()[1]
+            meta = {"nbgrader": {"solution": False, "grade": True, "grade_id": cid, "points": 1, "locked": True}}
+        cell = nbformat.v4.new_code_cell(src, metadata=meta)
+        cell.id = cid
+        cells.append(cell)
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def test_dependency_closure_follows_names_not_locals():
+    nb = _nb("#sol a\ndef a(x):\n    return x + 1",
+             "#sol b\ndef b(x):\n    y = [v for v in range(x)]\n    return a(x) * 2",
+             "#sol c\ndef c(x):\n    return x",
+             "out = c(3)",
+             "#test test_b\nv = 1\nassert b(v) == 4, 'b'",
+             "#test test_c\nassert out == 3, 'c'")
+    closure = validity.dependency_closure(nb)
+    assert closure[4] == {0, 1}          # test_b -> b -> a (through b's body)
+    assert closure[5] == {2, 3}          # test_c -> out -> c; v in test_b is its own
+
+
+def test_batching_keeps_interfering_mutants_apart():
+    sol = _nb("#sol a\ndef a(x):\n    return x + 1",
+              "#sol b\ndef b(x):\n    return a(x) * 2",
+              "#sol c\ndef c(x):\n    return x",
+              "#test test_a\nassert a(1) == 2, 'a'",
+              "#test test_b\nassert b(1) == 4, 'b'",
+              "#test test_c\nassert c(1) == 1, 'c'")
+
+    def mutant(cell, fails, src):
+        return validity.Variant(f"m-{cell}", "mutant", validity.replace_cell(sol, cell, src, "t"), cell, cell, fails)
+
+    subs = validity.batch_variants(sol, [mutant("a", ["test_a"], "def a(x):\n    return x"),
+                                         mutant("b", ["test_b"], "def b(x):\n    return a(x)"),
+                                         mutant("c", ["test_c"], "def c(x):\n    return 0")])
+    groups = [sorted(v.cell for v in s.members) for s in subs]
+    # b's test runs a's code, so a and b never share a notebook; c is independent.
+    assert all(not {"a", "b"} <= set(g) for g in groups), groups
+    assert len(groups) == 2, groups

@@ -21,6 +21,15 @@ A variant file replaces the source of one solution cell. Its header says which::
     def conv_output_size(...):
         ...
 
+Mutants that cannot interfere are graded together in one submission: two mutants are
+batched only if they change different cells and neither changed cell feeds (through the
+names the cells define and load, followed transitively) a test cell the other mutant
+must fail. Alternatives on different cells are batched too: a batch that keeps full
+marks proves every member does. This keeps a chapter with 30 mutants at a handful of
+nbgrader runs. The analysis follows names, not objects: a cell that changes a shared
+object in place (``model.train()``) is not seen as feeding later readers of it, so a
+mutant test should call the exercise on fresh inputs, as the chapters' tests do.
+
 Run ``python -m autograder.tools.validity 02_cnns`` for a report.
 """
 from __future__ import annotations
@@ -61,6 +70,15 @@ class Variant:
     description: str = ""
     cell: str | None = None
     fails: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Submission:
+    """What is actually graded: one notebook carrying one or more variants."""
+    student: str
+    kind: str
+    notebook: nbformat.NotebookNode
+    members: list[Variant]
 
 
 @dataclass
@@ -167,6 +185,148 @@ def build_variants(name: str, release_nb) -> list[Variant]:
     return variants
 
 
+# ---------------------------------------------------------------- batching
+
+def _cell_names(source: str) -> tuple[set[str], set[str], set[str]] | None:
+    """Names a cell defines at module level, loads at module level, and loads inside
+    function/class/lambda bodies (resolved only when called). None if it does not parse."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return None
+    defined, loaded_now, loaded_later = set(), set(), set()
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+              ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+    def local_names(scope) -> set[str]:
+        """Names bound inside a function, lambda, class or comprehension (its locals)."""
+        names = set()
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = scope.args
+            names |= {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
+            names |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
+        stack = list(ast.iter_child_nodes(scope))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            if not isinstance(node, scopes) or isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                stack.extend(ast.iter_child_nodes(node))
+        return names
+
+    def visit(node, in_body: bool, hidden: frozenset = frozenset()):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not in_body:
+            defined.add(node.name)
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and not in_body:
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+        if isinstance(node, ast.Global):
+            defined.update(node.names)
+        if isinstance(node, ast.Name) and node.id not in hidden:
+            if isinstance(node.ctx, ast.Load):
+                (loaded_later if in_body else loaded_now).add(node.id)
+            elif not in_body:
+                defined.add(node.id)
+        if isinstance(node, scopes):
+            # A comprehension runs at once; a def, lambda or class body when it is called.
+            delayed = in_body or not isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp))
+            inner = hidden | frozenset(local_names(node))
+            for child in ast.iter_child_nodes(node):
+                visit(child, delayed, inner)
+        else:
+            for child in ast.iter_child_nodes(node):
+                visit(child, in_body, hidden)
+
+    visit(tree, False)
+    # A name the cell assigns before it first reads it is the cell's own, not an input.
+    first_store, first_load = {}, {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            table = first_load if isinstance(node.ctx, ast.Load) else first_store
+            pos = (node.lineno, node.col_offset)
+            table[node.id] = min(table.get(node.id, pos), pos)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            pos = (node.lineno, node.col_offset)
+            first_store[node.name] = min(first_store.get(node.name, pos), pos)
+    own = {n for n in defined if n in first_store and first_store[n] < first_load.get(n, (10**9, 0))}
+    return defined, loaded_now - own, loaded_later - defined
+
+
+def dependency_closure(nb, extra_sources: dict[str, list[str]] | None = None) -> dict[int, set[int]]:
+    """For each code cell index, the earlier code cells whose effects it may depend on.
+
+    A name loaded at module level comes from the nearest earlier cell that defines it
+    (cells run top to bottom); a name loaded inside a function body is resolved when the
+    function is called, so every earlier definer counts. ``extra_sources`` maps a cell id
+    to other versions of its source (the mutants), whose names count too. A cell that
+    does not parse depends on, and feeds, every other cell.
+    """
+    extra_sources = extra_sources or {}
+    info = {}
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        parsed = [_cell_names(v) for v in [cell.source] + extra_sources.get(cell.get("id"), [])]
+        info[i] = None if any(p is None for p in parsed) else tuple(
+            set().union(*(p[k] for p in parsed)) for k in range(3))
+    closure: dict[int, set[int]] = {}
+    for i in sorted(info):
+        earlier = sorted((j for j in closure), reverse=True)  # nearest first
+        if info[i] is None:
+            direct = set(earlier)
+        else:
+            _, now, later = info[i]
+            direct = {j for j in earlier if info[j] is None}
+            for name in now:
+                for j in earlier:
+                    if info[j] is not None and name in info[j][0]:
+                        direct.add(j)
+                        break
+            direct |= {j for j in earlier if info[j] is not None and info[j][0] & later}
+        closure[i] = set(direct).union(*(closure[j] for j in direct)) if direct else set()
+    return closure
+
+
+def batch_variants(solution, variants: list[Variant]) -> list[Submission]:
+    """Group mutants (and alternatives) that cannot interfere into shared submissions."""
+    index = {c.get("id"): i for i, c in enumerate(solution.cells)}
+    extra: dict[str, list[str]] = {}
+    for v in variants:
+        if v.cell:
+            extra.setdefault(v.cell, []).append(solution_cells(v.notebook)[v.cell].source)
+    closure = dependency_closure(solution, extra)
+
+    def interferes(a: Variant, b: Variant) -> bool:
+        return any(index[a.cell] in closure[index[t]] or index[a.cell] == index[t] for t in b.fails)
+
+    submissions: list[Submission] = []
+    for kind, prefix in (("mutant", "mutants"), ("alternative", "alts")):
+        groups: list[list[Variant]] = []
+        of_kind = [v for v in variants if v.kind == kind]
+        per_cell = {c: sum(v.cell == c for v in of_kind) for c in {v.cell for v in of_kind}}
+        # First-fit, cells with the most variants first: they set the number of groups.
+        for v in sorted(of_kind, key=lambda v: (-per_cell[v.cell], v.cell, v.student)):
+            for group in groups:
+                if all(v.cell != g.cell and not interferes(v, g) and not interferes(g, v) for g in group):
+                    group.append(v)
+                    break
+            else:
+                groups.append([v])
+        for n, group in enumerate(groups, 1):
+            nb = copy.deepcopy(solution)
+            cells = solution_cells(nb)
+            for v in group:
+                cells[v.cell].source = solution_cells(v.notebook)[v.cell].source
+            submissions.append(Submission(f"{prefix}-{n}", kind, nb, group))
+    singles = [Submission(v.student, v.kind, v.notebook, [v]) for v in variants if v.kind not in ("mutant", "alternative")]
+    return singles + submissions
+
+
 # ---------------------------------------------------------------- grading
 
 def _cell_error(cell) -> str | None:
@@ -176,7 +336,7 @@ def _cell_error(cell) -> str | None:
     return None
 
 
-def _grade_group(name: str, variants: list[Variant], base: Path, root: Path) -> subprocess.Popen:
+def _grade_group(name: str, variants: list[Submission], base: Path, root: Path) -> subprocess.Popen:
     # Each worker grades in its own copy of one generated course (own gradebook, no locking).
     shutil.copytree(base, root)
     for v in variants:
@@ -215,9 +375,9 @@ def _read_grades(name: str, root: Path, students: list[str]) -> dict[str, dict[s
     return results
 
 
-def grade_variants(name: str, variants: list[Variant], workers: int = 2,
+def grade_variants(name: str, variants: list[Submission], workers: int = 2,
                    workdir: Path | None = None) -> dict[str, dict[str, CellGrade]]:
-    """Autograde all variants with real nbgrader, ``workers`` course roots in parallel."""
+    """Autograde all submissions with real nbgrader, ``workers`` course roots in parallel."""
     tmp = tempfile.mkdtemp(prefix=f"validity-{name}-", dir=workdir)
     base = new_course_root(Path(tmp) / "base")
     generate_release(name, base)
@@ -283,29 +443,35 @@ def check_chapter(name: str, workers: int = 2) -> list[str]:
     problems += [f"visible assert without a message: {a}" for a in asserts_without_message(solution)]
     problems += [f"no mutant targets test cell {t}" for t in untargeted_tests(name)]
     variants = build_variants(name, release_nb)
+    submissions = batch_variants(solution, variants)
+    # Largest first, so the two workers finish at about the same time.
+    submissions.sort(key=lambda sub: sub.kind in ("solution", "stub", "noisy"))
     start = time.time()
-    results = grade_variants(name, variants, workers=workers)
-    print(f"graded {len(variants)} variants of {name} in {time.time() - start:.0f} s")
-    for v in variants:
-        cells = results[v.student]
+    results = grade_variants(name, submissions, workers=workers)
+    print(f"graded {len(variants)} variants of {name} as {len(submissions)} submissions "
+          f"in {time.time() - start:.0f} s")
+    for sub in submissions:
+        cells = results[sub.student]
         total = sum(g.score for g in cells.values())
         full = sum(g.max_score for g in cells.values())
-        print(f"  {v.student:<40} {total:5.1f} / {full:5.1f}  {v.description}")
-        if v.kind in ("solution", "noisy", "alternative"):
+        print(f"  {sub.student:<14} {total:5.1f} / {full:5.1f}  " + "; ".join(v.description for v in sub.members))
+        if sub.kind in ("solution", "noisy", "alternative"):
             for gid, g in cells.items():
                 if g.score < g.max_score:
-                    problems.append(f"{v.student}: {gid} scored {g.score}/{g.max_score} ({g.error})")
-        elif v.kind == "stub":
+                    who = ", ".join(v.student for v in sub.members)
+                    problems.append(f"{who}: {gid} scored {g.score}/{g.max_score} ({g.error})")
+        elif sub.kind == "stub":
             for gid, g in cells.items():
                 if g.score != 0:
                     problems.append(f"stub: {gid} scored {g.score}/{g.max_score}; a test passes on the stub")
-        elif v.kind == "mutant":
-            for gid in v.fails:
-                g = cells[gid]
-                if g.score >= g.max_score:
-                    problems.append(f"{v.student} ({v.description}): {gid} still scored full marks")
-                elif not g.error or g.error.rstrip().endswith(":"):
-                    problems.append(f"{v.student}: {gid} failed without a message ({g.error})")
+        elif sub.kind == "mutant":
+            for v in sub.members:
+                for gid in v.fails:
+                    g = cells[gid]
+                    if g.score >= g.max_score:
+                        problems.append(f"{v.student} ({v.description}): {gid} still scored full marks")
+                    elif not g.error or g.error.rstrip().endswith(":"):
+                        problems.append(f"{v.student}: {gid} failed without a message ({g.error})")
     return problems
 
 
