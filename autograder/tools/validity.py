@@ -392,6 +392,8 @@ def grade_variants(name: str, variants: list[Submission], workers: int = 2,
             raise RuntimeError(f"nbgrader autograde failed for {name}; see {root / 'autograde.log'}:\n"
                                + (root / "autograde.log").read_text()[-4000:])
         results.update(_read_grades(name, root, [v.student for v in group]))
+    if not os.environ.get("DLCV_KEEP_GRADING_DIRS"):  # kept on failure (above) for debugging
+        shutil.rmtree(tmp, ignore_errors=True)
     return results
 
 

@@ -28,15 +28,6 @@ from course_utils.data.figures import (
     render_heatmaps,
 )
 from course_utils.data.photos import PHOTO_NAMES, load_photo
-from course_utils.data.real import (
-    CIFAR10_CLASSES,
-    VOC_CLASSES,
-    LocalCIFAR10,
-    LocalVOCDetection,
-    cifar10,
-    voc_detection,
-    voc_target,
-)
 from course_utils.data.shapes import (
     CAPTION_VOCAB,
     COLOR_NAMES,
@@ -82,3 +73,17 @@ __all__ = [
     "heatmaps_to_keypoints",
     "hflip_keypoints",
 ]
+
+# The real-dataset loaders subclass torchvision's datasets, whose import costs seconds;
+# load them on first use so that `import course_utils.data` stays fast for every chapter.
+_REAL = ("CIFAR10_CLASSES", "VOC_CLASSES", "LocalCIFAR10", "LocalVOCDetection", "cifar10",
+         "voc_detection", "voc_target")
+
+
+def __getattr__(name):
+    if name in _REAL:
+        from course_utils.data import real
+
+        return getattr(real, name)
+    raise AttributeError(f"module 'course_utils.data' has no attribute {name!r}")
+
