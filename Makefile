@@ -1,6 +1,6 @@
 # Deep Learning for Computer Vision: every job goes through this file.
 #   make lab        set up (first time only) and open the chapters in JupyterLab
-#   make test       set up (first time only) and run every check: unit tests + grading validity
+#   make test       set up (first time only) and run every check: unit tests, grading validity, class grading
 # See README.md for the rest.
 
 SHELL := /bin/bash
@@ -42,6 +42,7 @@ check-student: setup
 test: setup
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory test-grading
+	$(MAKE) --no-print-directory test-autograde
 
 # Unit tests of course_utils, doctests and the fast checks of the tooling.
 # One thread per pytest worker: two workers with two OpenMP threads each on two cores
@@ -75,3 +76,27 @@ clean:
 	rm -rf build .pytest_cache autograder/source autograder/release autograder/submitted \
 	       autograder/autograded autograder/feedback autograder/gradebook.db autograder/.nbgrader.log
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+
+# ---- Grading a class (see README "Grading a class") ----
+.PHONY: release autograde test-autograde
+SUBMISSIONS ?=
+DB_URL ?=
+GRADE_WORKERS ?=
+AUTOGRADE_ARGS ?=
+
+# The student distribution: build/student-release/ and build/student-release.zip, checked for secrets.
+release: setup
+	$(BIN)/python -m autograder.tools.release
+
+# make autograde                                   grade the demo classes (chapters 02 and 05)
+# make autograde CHAPTER=05_detection SUBMISSIONS=download.zip [DB_URL=postgresql://...] [GRADE_WORKERS=8]
+# Installs bubblewrap (the kernel sandbox) with apt-get when it is missing and this runs as root.
+autograde: setup
+	$(BIN)/python -m autograder.tools.autograde $(CHAPTER) $(SUBMISSIONS) \
+	  $(if $(DB_URL),--db-url '$(DB_URL)',) $(if $(GRADE_WORKERS),--workers $(GRADE_WORKERS),) $(AUTOGRADE_ARGS)
+
+# The class-grading tests that need real nbgrader and sandboxed kernels (slow; the fast
+# ones run in test-unit).
+test-autograde: setup
+	DLCV_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q -m slow tests/test_autograde.py \
+	  tests/test_autograde_resume.py tests/test_autograde_postgres.py tests/test_autograde_chapters.py
