@@ -406,41 +406,71 @@ def _greedy_block(over: np.ndarray) -> np.ndarray:
     return np.array(keep, dtype=np.int64)
 
 
-def _nms(boxes: Tensor, scores: Tensor, idxs: Tensor | None, iou_threshold: float) -> Tensor:
-    """Exact greedy NMS, block by block (see :func:`nms`); ``idxs`` restricts suppression to equal ids."""
-    n = boxes.shape[0]
-    if n == 0:
-        return torch.empty(0, dtype=torch.int64, device=boxes.device)
-    boxes = _upcast(boxes.detach())
+def _nms_blocks(boxes: Tensor, scores: Tensor, idxs: Tensor | None, iou_threshold: float) -> list[Tensor]:
+    """The work of :func:`_nms`, on N > 0 boxes: the kept indices, one Tensor[K_b] per block."""
+    boxes = _upcast(boxes)
     # Stable sort: among equal scores the lower index comes first, which is what
     # torchvision's CPU kernel does, so tied scores give the same indices.
-    order = torch.sort(scores.detach(), descending=True, stable=True).indices
-    b = boxes[order]  # [N, 4] boxes by decreasing score
-    area = box_area(b)  # [N]
-    cls = idxs[order] if idxs is not None else None
-    thr = _threshold_for(b.dtype, iou_threshold)
-    todo = torch.arange(n, device=boxes.device)  # sorted positions still alive and undecided
+    order = torch.sort(scores, descending=True, stable=True).indices  # [N]
+    thr = _threshold_for(boxes.dtype, iou_threshold)
+    # One row per coordinate (contiguous, so the [R, C] operations below vectorize),
+    # area as in box_area, columns sorted by decreasing score; split once, here.
+    corners = boxes.T.contiguous()  # [4, N]
+    x1, y1, x2, y2 = corners.unbind(0)  # [N] each
+    area = (x2 - x1).clamp_(min=0).mul_((y2 - y1).clamp_(min=0))  # [N]
+    cols = torch.cat([corners, area[None]]).index_select(1, order)  # [5, N]: x1, y1, x2, y2, area
+    ids = idxs.index_select(0, order) if idxs is not None else None  # [N]
+    todo = order  # [C] input indices of the live boxes, by decreasing score; cols (and ids) follow it
     kept = []
     block = _NMS_FIRST_BLOCK
-    while todo.numel() > 0:
-        # The block: the next live boxes by score. Every live box (block included)
+    while True:
+        # The block: the next R live boxes by score. Every live box (block included)
         # is a column, so one [R, C] IoU computation serves the block's own greedy
         # pass and the removal of all later boxes the block's survivors overlap.
-        num_rows = min(block, todo.numel())
+        num_live = todo.shape[0]
+        num_rows = min(block, num_live)
         block = min(2 * block, _NMS_MAX_BLOCK)
-        rows = todo[:num_rows]  # [R]
-        bc, ac = b[todo], area[todo]  # [C, 4], [C]
-        inter, union = _inter_union(bc[:num_rows], bc, ac[:num_rows], ac)  # [R, C] each
-        over = _safe_divide_(inter, union) > thr  # [R, C], strict '>' as torchvision
-        if cls is not None:
-            cc = cls[todo]  # [C]
-            over &= cc[:num_rows, None] == cc[None, :]  # [R, 1] == [1, C] -> [R, C]
-        # The only sequential part: which boxes of the block survive each other.
-        keep_local = torch.from_numpy(_greedy_block(over[:, :num_rows].cpu().numpy())).to(rows.device)
-        kept.append(rows[keep_local])
-        hit = over[keep_local, num_rows:].any(dim=0)  # [C - R] later boxes overlapping a survivor
-        todo = todo[num_rows:][~hit]
-    return order[torch.cat(kept)]
+        x1, y1, x2, y2, area = cols.unbind(0)  # [C] each
+        bx1, by1, bx2, by2, barea = cols[:, :num_rows, None].unbind(0)  # [R, 1] each, the block
+        # The IoU, operation by operation as in torchvision's kernel (the same roundings,
+        # so boxes exactly at the threshold are decided alike), in place where possible.
+        w = torch.minimum(bx2, x2)  # [R, 1] with [C] -> [R, C]
+        t = torch.maximum(bx1, x1)  # [R, C]
+        w.sub_(t).clamp_(min=0)  # overlap width
+        h = torch.minimum(by2, y2)
+        h.sub_(torch.maximum(by1, y1, out=t)).clamp_(min=0)  # overlap height
+        inter = w.mul_(h)
+        union = torch.add(barea, area, out=t).sub_(inter)
+        # 1.0 where the IoU is strictly above the threshold, as torchvision; two empty
+        # boxes give 0 / 0 = NaN, which is not above it: they never suppress each other.
+        over = inter.div_(union).gt_(thr)  # [R, C] float 0/1 (a float result is faster than bool)
+        if ids is not None:
+            over.mul_(ids[:num_rows, None] == ids)  # [R, 1] == [C] -> [R, C]
+        # The only sequential part, on the CPU: which boxes of the block survive each other.
+        keep_local = torch.from_numpy(_greedy_block(over[:, :num_rows].cpu().numpy() != 0)).to(todo.device)
+        kept.append(todo[:num_rows].index_select(0, keep_local))
+        if num_rows == num_live:
+            return kept
+        hit = over[:, num_rows:].index_select(0, keep_local).amax(0)  # [C - R] 1.0: a survivor overlaps it
+        live = hit.logical_not_().nonzero().squeeze(1)  # [C'] positions of the boxes left
+        if live.shape[0] == 0:
+            return kept
+        todo = todo[num_rows:].index_select(0, live)
+        cols = cols[:, num_rows:].index_select(1, live)
+        if ids is not None:
+            ids = ids[num_rows:].index_select(0, live)
+
+
+def _nms(boxes: Tensor, scores: Tensor, idxs: Tensor | None, iou_threshold: float) -> Tensor:
+    """Exact greedy NMS, block by block (see :func:`nms`); ``idxs`` restricts suppression to equal ids."""
+    if boxes.shape[0] == 0:
+        return torch.empty(0, dtype=torch.int64, device=boxes.device)
+    # Crowded scenes cost a few blocks of ~20 small operations each, so the fixed cost of
+    # a torch call dominates; inference mode skips autograd's share of it (about a sixth).
+    with torch.inference_mode():
+        kept = _nms_blocks(boxes, scores, idxs, iou_threshold)
+    # Concatenated outside inference mode: an ordinary tensor, which may index boxes that require grad.
+    return torch.cat(kept)
 
 
 def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:

@@ -1,5 +1,6 @@
 """Tests for course_utils.boxes: loop vs vectorized vs torchvision, thresholds, ties, empties, errors."""
 import math
+import warnings
 
 import pytest
 import torch
@@ -269,6 +270,86 @@ def test_nms_does_not_need_grad():
     boxes = random_boxes(20, 13).requires_grad_()
     scores = torch.rand(20).requires_grad_()
     assert B.nms(boxes, scores, 0.5).dtype == torch.int64
+
+
+def dense_nms_reference(boxes, scores, iou_threshold, idxs=None):
+    """Greedy NMS over the whole [N, N] IoU matrix, computed in one piece (no blocks).
+
+    Same formula as nms (torchvision's kernel with empty-clamped areas), compared in
+    double precision as torchvision does; defined for any boxes, NaN and inf included.
+    """
+    order = torch.sort(scores, descending=True, stable=True).indices
+    x1, y1, x2, y2 = boxes[order].unbind(1)  # [N] each, by decreasing score
+    area = (x2 - x1).clamp(min=0) * (y2 - y1).clamp(min=0)
+    w = (torch.minimum(x2[:, None], x2) - torch.maximum(x1[:, None], x1)).clamp(min=0)  # [N, N]
+    h = (torch.minimum(y2[:, None], y2) - torch.maximum(y1[:, None], y1)).clamp(min=0)  # [N, N]
+    inter = w * h
+    over = (inter / (area[:, None] + area - inter)).double() > iou_threshold  # [N, N]
+    if idxs is not None:
+        ids = idxs[order]
+        over &= ids[:, None] == ids
+    over = over.tolist()
+    removed, keep = set(), []
+    for i in range(len(over)):
+        if i not in removed:
+            keep.append(i)
+            removed.update(j for j in range(i + 1, len(over)) if over[i][j])
+    return order[keep]
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32, torch.float64])
+def test_nms_and_batched_nms_match_torchvision_at_occurring_ious_and_ties(dtype):
+    for seed, n in ((0, 1), (1, 33), (2, 150), (3, 300)):
+        g = torch.Generator().manual_seed(seed)
+        boxes = (clustered_boxes(n, seed) if seed % 2 else random_boxes(n, seed, span=300)).to(dtype)
+        scores = (torch.rand(n, generator=g) if seed < 2 else torch.randint(0, 4, (n,), generator=g).float()).to(dtype)
+        ref_dtype = torch.float32 if dtype == torch.float16 else dtype  # torchvision's CPU NMS has no half
+        ref_boxes, ref_scores = boxes.to(ref_dtype), scores.to(ref_dtype)
+        iou = torchvision.ops.box_iou(ref_boxes, ref_boxes)
+        values = iou[(iou > 0.05) & (iou < 0.95)][:2].tolist()  # thresholds at IoUs that occur, and one ulp around
+        for thr in [0.0, 0.5, 1.0] + [t for v in values for t in (v, math.nextafter(v, 0.0), math.nextafter(v, 1.0))]:
+            expected = torchvision.ops.nms(ref_boxes, ref_scores, thr)
+            assert torch.equal(B.nms(boxes, scores, thr), expected), (seed, thr)
+        idxs = torch.randint(0, 3, (n,), generator=g)
+        expected = torchvision.ops.batched_nms(ref_boxes, ref_scores, idxs, 0.5)
+        assert torch.equal(B.batched_nms(boxes, scores, idxs, 0.5), expected), seed
+
+
+def test_nms_on_degenerate_and_non_finite_boxes_matches_the_dense_reference():
+    # inverted, empty, NaN and infinite boxes, over several blocks: decided as in one
+    # [N, N] computation, silently
+    g = torch.Generator().manual_seed(7)
+    boxes = torch.randint(-5, 15, (300, 4), generator=g).float()
+    odd = torch.rand(300, 4, generator=g) < 0.05
+    boxes[odd] = torch.tensor([math.nan, math.inf, -math.inf])[torch.randint(0, 3, (int(odd.sum()),), generator=g)]
+    scores, idxs = torch.rand(300, generator=g), torch.randint(0, 2, (300,), generator=g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for thr in (0.0, 0.5, 1.0):
+            assert torch.equal(B.nms(boxes, scores, thr), dense_nms_reference(boxes, scores, thr)), thr
+            expected = dense_nms_reference(boxes, scores, thr, idxs)
+            assert torch.equal(B.batched_nms(boxes, scores, idxs, thr), expected), thr
+
+
+def test_nms_result_is_an_ordinary_index_tensor():
+    # nms computes in inference mode; what it returns must still index boxes that require grad
+    boxes = clustered_boxes(100, 3).requires_grad_()
+    scores = torch.rand(100, generator=torch.Generator().manual_seed(3))
+    for keep in (B.nms(boxes, scores, 0.5), B.batched_nms(boxes, scores, torch.arange(100) % 2, 0.5)):
+        assert not keep.is_inference() and keep.dtype == torch.int64
+        boxes.grad = None
+        boxes[keep].sum().backward()
+        assert boxes.grad[keep].eq(1).all() and boxes.grad.sum() == 4 * len(keep)
+    expected = B.nms(boxes, scores, 0.5)
+    with torch.inference_mode():  # and nms works inside inference mode too
+        assert torch.equal(B.nms(boxes, scores, 0.5), expected)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_nms_stays_on_the_gpu():
+    boxes, scores = clustered_boxes(300, 0), torch.rand(300, generator=torch.Generator().manual_seed(0))
+    keep = B.nms(boxes.cuda(), scores.cuda(), 0.5)
+    assert keep.is_cuda and torch.equal(keep.cpu(), torchvision.ops.nms(boxes, scores, 0.5))
 
 
 # ------------------------------------------------------------------ batched NMS
