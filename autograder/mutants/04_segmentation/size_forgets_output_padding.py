@@ -1,0 +1,7 @@
+# mutant: output size forgets output_padding
+# cell: transpose_size
+# fails: test_transpose_size
+def conv_transpose_output_size(in_size, kernel_size, stride=1, padding=0, output_padding=0):
+    if output_padding >= stride:
+        raise ValueError("output_padding must be smaller than the stride")
+    return (in_size - 1) * stride - 2 * padding + kernel_size

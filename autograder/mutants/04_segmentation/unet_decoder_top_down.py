@@ -1,0 +1,9 @@
+# mutant: lists the decoder from the top (full resolution) down instead of in computation order
+# cell: unet_shapes
+# fails: test_unet_shapes
+def unet_block_shapes(height, width, base=16, depth=3):
+    if height % 2**depth or width % 2**depth:
+        raise ValueError("sizes must be divisible by 2^depth")
+    levels = [(base * 2**lv, height // 2**lv, width // 2**lv) for lv in range(depth + 1)]
+    return {"encoder": levels, "concat": [(2 * c, h, w) for c, h, w in levels[:depth]],
+            "decoder": levels[:depth]}
