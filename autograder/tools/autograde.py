@@ -444,7 +444,6 @@ class Worker:
         """nbgrader's feedback HTML (GetGrades + its ``feedback`` template), with one
         exporter per worker: building the exporter and its templates is half the cost."""
         if getattr(self, "_exporter", None) is None:
-            from nbconvert.exporters import HTMLExporter
             from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
             from nbgrader.converters import GenerateFeedback
             from nbgrader.preprocessors import GetGrades
@@ -453,7 +452,7 @@ class Worker:
             probe = GenerateFeedback(coursedir=self._coursedir(student), config=Config(self.config))
             c = Config(probe.config)
             c.HTMLExporter.template_name = "feedback"
-            self._exporter = _FeedbackExporter(config=c)
+            self._exporter = _feedback_exporter_class()(config=c)
             self._exporter.register_preprocessor(GetGrades(config=c), enabled=True)
             self._exporter.register_preprocessor(CSSHTMLHeaderPreprocessor(config=c), enabled=True)
         resources = {"unique_key": self.s.chapter, "output_files_dir": f"{self.s.chapter}_files",
@@ -485,10 +484,6 @@ def _feedback_exporter_class():
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     return FeedbackExporter
-
-
-def _FeedbackExporter(**kw):
-    return _feedback_exporter_class()(**kw)
 
 
 def _die_with_parent() -> None:
