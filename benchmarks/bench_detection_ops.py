@@ -29,8 +29,8 @@ import time
 import torch
 import torchvision
 
-from course_utils.boxes import box_iou, nms
-from course_utils.roi import roi_align
+from course_utils.ops.boxes import box_iou, nms
+from course_utils.ops.roi import roi_align
 
 
 def median_times(fn_a, fn_b, repeats: int) -> dict[str, tuple[float, float]]:

@@ -12,20 +12,144 @@ torchvision's ``nms``, the course's own reference) instead of implementing it.
 from __future__ import annotations
 
 import importlib
+import json
+import math
+import os
 import sys
 import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import torch
 
-__all__ = ["expect_tensor", "expect_close", "expect_equal", "expect_raises", "forbid", "resolve"]
+__all__ = ["expect_tensor", "expect_close", "expect_equal", "expect_answer", "as_number", "expect_raises",
+           "forbid", "resolve"]
 
 
 def _describe(x) -> str:
     if isinstance(x, torch.Tensor):
         return f"tensor of shape {list(x.shape)} and dtype {str(x.dtype).replace('torch.', '')}"
     return f"{type(x).__name__} {x!r}"[:200]
+
+
+# Numbers: the fair-tests policy (../STYLE.md "Fair tests"). A correct number may come
+# back as an int, a float, a numpy scalar or a 0-d tensor; it is converted to a plain
+# Python value *before* any comparison, and the conversion trusts only exact types, so
+# an object that fakes ``__eq__`` or ``__float__`` never reaches a comparison.
+DEFAULT_REL_TOL = 1e-6   # float32 arithmetic passes; tighter only where the prompt says so
+DEFAULT_ABS_TOL = 1e-7   # for expected values at (or near) zero
+_NUMPY_SCALARS = tuple(t for t in (getattr(np, n, None) for n in (
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64", "longdouble", "bool_")) if t is not None)
+
+
+class _NotANumber(Exception):
+    pass
+
+
+def _plain(x):
+    """``x`` as a plain ``bool``/``int``/``float``, or raise ``_NotANumber``.
+
+    Only exact types are trusted: ``int``, ``float``, ``bool``, numpy's scalar types and
+    a 0-d (or one-element) ``torch.Tensor``; subclasses are refused.
+    """
+    t = type(x)
+    if t in (bool, int, float):
+        return x
+    if t in _NUMPY_SCALARS:
+        return x.item()
+    if t is np.ndarray and x.size == 1 and x.ndim == 0:
+        return x.item()
+    if t is torch.Tensor and x.numel() == 1 and x.ndim == 0:
+        return x.detach().cpu().item()
+    raise _NotANumber
+
+
+def as_number(x, what: str):
+    """``x`` (int, float, numpy scalar or 0-d tensor) as a plain Python ``int``/``float``.
+
+    Examples:
+        >>> as_number(np.float32(0.5), "ap"), as_number(torch.tensor(3), "n")
+        (0.5, 3)
+        >>> as_number("3", "n")
+        Traceback (most recent call last):
+        ...
+        AssertionError: n should be a number, got str '3'
+    """
+    try:
+        value = _plain(x)
+    except _NotANumber:
+        raise AssertionError(f"{what} should be a number, got {_describe(x)}") from None
+    if type(value) is bool:
+        raise AssertionError(f"{what} should be a number, got the bool {value!r}")
+    return value
+
+
+def _fmt_pair(got, expected) -> tuple[str, str]:
+    """Enough digits to show where two numbers differ."""
+    if isinstance(got, float) or isinstance(expected, float):
+        for digits in (6, 10, 17):
+            a, b = f"{got:.{digits}g}", f"{expected:.{digits}g}"
+            if a != b:
+                return a, b
+        return repr(got), repr(expected)
+    return repr(got), repr(expected)
+
+
+def _mismatch(actual, expected, what: str, *, rel_tol: float, abs_tol: float, integer: bool,
+              reveal: bool) -> str | None:
+    """None if ``actual`` matches ``expected`` under the policy, else the message."""
+    tell = (lambda: "") if not reveal else (lambda: f", expected {expected!r}")
+    if isinstance(expected, (tuple, list)):
+        if type(actual) not in (tuple, list, torch.Size):
+            return f"{what} should be a sequence (tuple or list) of {len(expected)} values, got {_describe(actual)}"
+        items = list(tuple.__iter__(actual)) if isinstance(actual, tuple) else list(list.__iter__(actual))
+        if len(items) != len(expected):
+            return (f"{what} should have {len(expected)} values, got {len(items)}: {_describe(actual)}"
+                    + (f" (expected {list(expected)!r})" if reveal else ""))
+        for i, (a, e) in enumerate(zip(items, expected)):
+            msg = _mismatch(a, e, f"{what}[{i}]", rel_tol=rel_tol, abs_tol=abs_tol, integer=integer,
+                            reveal=reveal)
+            if msg:
+                return msg
+        return None
+    if type(expected) is str:
+        if type(actual) is not str:
+            return f"{what} should be a str, got {_describe(actual)}"
+        return None if actual == expected else f"{what} is {actual!r}, which is not right{tell()}"
+    if type(expected) is bool or expected is None:
+        try:
+            value = _plain(actual)
+        except _NotANumber:
+            value = actual if actual is None else _NotANumber
+        if type(value) is not type(expected):
+            want = "True or False" if type(expected) is bool else "None"
+            return f"{what} should be {want}, got {_describe(actual)}"
+        return None if value == expected else f"{what} is {value!r}, which is not right{tell()}"
+    try:
+        e = _plain(expected)
+    except _NotANumber:
+        raise TypeError(f"expect_equal cannot compare with expected value {_describe(expected)}") from None
+    try:
+        a = _plain(actual)
+    except _NotANumber:
+        return f"{what} should be a number, got {_describe(actual)}"
+    if type(a) is bool:
+        return f"{what} should be a number, got the bool {a!r}"
+    if integer and (isinstance(a, float) and not a.is_integer()):
+        return f"{what} should be a whole number, got {a!r}"
+    if integer and isinstance(a, float):
+        return f"{what} should be an int (the exercise asks for one), got the float {a!r}"
+    if isinstance(a, float) and math.isnan(a):
+        return f"{what} is nan" + (f", expected {e!r}" if reveal else "")
+    ok = a == e if (type(a) is int and type(e) is int) else math.isclose(a, e, rel_tol=rel_tol, abs_tol=abs_tol)
+    if ok:
+        return None
+    if not reveal:
+        return f"{what} is {a!r}, which is not right"
+    g, x = _fmt_pair(a, e)
+    return f"{what}: got {g}, expected {x}"
 
 
 def expect_tensor(actual, what: str, *, shape=None, dtype: torch.dtype | None = None) -> torch.Tensor:
@@ -57,35 +181,75 @@ def expect_close(actual, expected: torch.Tensor, what: str, *, atol: float = 1e-
     if bool(bad.any()):
         flat = int(torch.argmax(diff.flatten()))
         index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), a.shape))
+        got_s, exp_s = _fmt_pair(float(a[index]), float(e[index]))
         raise AssertionError(
             f"{what}: {int(bad.sum())} of {a.numel()} values are wrong; the largest difference is "
-            f"{float(diff.flatten()[flat]):.4g} at index {index} (got {float(a[index]):.6g}, "
-            f"expected {float(e[index]):.6g})")
+            f"{float(diff.flatten()[flat]):.4g} at index {index} (got {got_s}, expected {exp_s})")
 
 
-def expect_equal(actual, expected, what: str) -> None:
-    """Fail unless ``actual == expected`` with the same plain type (int, float, bool, str, tuple)."""
-    if isinstance(expected, (tuple, list)):
-        if type(actual) not in (tuple, list) or len(actual) != len(expected):
-            raise AssertionError(f"{what} should be a {type(expected).__name__} of {len(expected)} values, "
-                                 f"got {_describe(actual)}")
-        for i, (a, e) in enumerate(zip(actual, expected)):
-            expect_equal(a, e, f"{what}[{i}]")
+def expect_equal(actual, expected, what: str, *, rel_tol: float = DEFAULT_REL_TOL,
+                 abs_tol: float = DEFAULT_ABS_TOL, integer: bool = False) -> None:
+    """Fail unless ``actual`` equals ``expected`` under the course's comparison policy.
+
+    * Numbers: ``actual`` may be an int, a float, a numpy scalar or a 0-d tensor; it is
+      converted to a plain value first. Floats are compared with ``math.isclose``
+      (``rel_tol`` 1e-6 by default, so float32 arithmetic passes; ``abs_tol`` for values
+      near zero). ``integer=True`` requires an integral type, for prompts that ask for an int.
+    * Sequences: a tuple, a list or a ``torch.Size`` is accepted wherever ``expected`` is a
+      tuple or a list; elements are compared one by one under the same rules.
+    * ``str``, ``bool`` and ``None`` are compared exactly (a numpy or 0-d tensor bool counts).
+
+    The message shows what was got and what was expected: use it for implementation
+    tests. For quiz answers use :func:`expect_answer`, which never shows the answer.
+
+    Examples:
+        >>> expect_equal(np.float32(0.61428571), 0.6142857142857143, "AP")
+        >>> expect_equal([28, 28, 6], (28, 28, 6), "shape")
+        >>> expect_equal(0.574014, 0.5740141, "IoU", rel_tol=1e-9, abs_tol=0)
+        Traceback (most recent call last):
+        ...
+        AssertionError: IoU: got 0.574014, expected 0.5740141
+    """
+    msg = _mismatch(actual, expected, what, rel_tol=rel_tol, abs_tol=abs_tol, integer=integer, reveal=True)
+    if msg:
+        raise AssertionError(msg)
+
+
+def expect_answer(actual, expected, what: str, *, rel_tol: float = DEFAULT_REL_TOL,
+                  abs_tol: float = DEFAULT_ABS_TOL, integer: bool = False, hint: str | None = None) -> None:
+    """Like :func:`expect_equal`, for graded quiz answers: the message never shows the answer.
+
+    ``hint`` (optional) is added to the message to say where to look. When the
+    environment variable ``DLCV_RECORD_ANSWERS`` names a file, the expected value is
+    appended to it as a JSON line: the grading-validity tool uses this to check that no
+    cell a student can run displays a graded answer.
+
+    Examples:
+        >>> expect_answer(10, 10, "stride3_output_size")
+        >>> expect_answer(9, 10, "stride3_output_size", hint="count the positions of the filter")
+        Traceback (most recent call last):
+        ...
+        AssertionError: stride3_output_size is 9, which is not right (hint: count the positions of the filter)
+    """
+    _record_answer(expected, what)
+    msg = _mismatch(actual, expected, what, rel_tol=rel_tol, abs_tol=abs_tol, integer=integer, reveal=False)
+    if msg:
+        raise AssertionError(msg + (f" (hint: {hint})" if hint else ""))
+
+
+def _record_answer(expected, what: str) -> None:
+    path = os.environ.get("DLCV_RECORD_ANSWERS")
+    if not path:
         return
-    if type(expected) is int and type(actual) is not int:
-        raise AssertionError(f"{what} should be an int, got {_describe(actual)}")
-    if type(expected) is bool and type(actual) is not bool:
-        raise AssertionError(f"{what} should be True or False, got {_describe(actual)}")
-    if type(expected) is float and type(actual) not in (int, float):
-        raise AssertionError(f"{what} should be a number, got {_describe(actual)}")
-    if type(expected) is str and type(actual) is not str:
-        raise AssertionError(f"{what} should be a str, got {_describe(actual)}")
-    if type(expected) is float:
-        ok = abs(float(actual) - expected) <= 1e-9 * max(1.0, abs(expected))
-    else:
-        ok = bool(expected == actual) and bool(actual == expected)
-    if not ok:
-        raise AssertionError(f"{what} is {actual!r}, which is not right")
+    try:
+        value = list(expected) if isinstance(expected, (tuple, list)) else _plain(expected)
+    except _NotANumber:
+        value = repr(expected)
+    try:
+        with open(path, "a") as f:
+            f.write(json.dumps({"what": what, "expected": value}, default=repr) + "\n")
+    except OSError:
+        pass  # recording is a validity-tool aid, never a reason to fail a student
 
 
 def expect_raises(fn: Callable[[], Any], exceptions, what: str) -> BaseException:

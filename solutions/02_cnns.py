@@ -33,7 +33,7 @@
 # after each exercise holds tests: the visible ones tell you what is wrong, and more
 # (hidden) tests run when the notebook is graded. Implementation exercises must do the
 # work themselves: calling `torch.nn.functional.conv2d`, `unfold`, `max_pool2d` or the
-# course's reference versions in `course_utils.conv` inside them scores no points.
+# course's reference versions in `course_utils.ops.conv` inside them scores no points.
 # Set the environment variable `DLCV_QUICK=1` to run everything with tiny training
 # budgets; grading does that too, and nothing graded depends on how long you train.
 #
@@ -53,7 +53,7 @@ import torch.nn.functional as F
 from IPython.display import display
 from torch import nn
 
-from course_utils import conv as ref_conv  # the course's reference ops (used after the exercises)
+from course_utils.ops import conv as ref_conv  # the course's reference ops (used after the exercises)
 from course_utils.data import digits_loaders, load_photo
 from course_utils.grading import expect_close, expect_equal, expect_raises, expect_tensor, forbid
 from course_utils.models import LeNet
@@ -241,7 +241,7 @@ print("weight shape:", tuple(layer.weight.shape), " bias shape:", tuple(layer.bi
 # The computer vision lecture also lists "symmetric" padding ("fold sides over"), which
 # mirrors *including* the edge pixel (`numpy.pad(..., mode="symmetric")`); PyTorch's
 # `reflect` mirrors *excluding* it. The figure shows the modes with
-# `course_utils.conv.pad2d`, first on a photo padded by a quarter of its size, then on a
+# `course_utils.ops.conv.pad2d`, first on a photo padded by a quarter of its size, then on a
 # small array where you can follow every number.
 
 # %%
@@ -422,7 +422,7 @@ expect_equal(conv_output_size(5, 3, 1, 0, 2), torch_output_size(5, 3, 1, 0, 2), 
 # Cells hatched in red are never read by any window: with a stride that does not fit they
 # are the leftover pixels, with dilation they are the holes between taps. The title gives
 # the output size, or the reason why the configuration is rejected (from
-# `course_utils.conv.conv_output_size`, the course's version of your exercise).
+# `course_utils.ops.conv.conv_output_size`, the course's version of your exercise).
 #
 # Things to try: a 7-pixel input with a 3 × 3 filter at stride 1, 2 and 3; padding 1
 # with a 3 × 3 filter ("same" convolution); dilation 2 and 3 on a 9-pixel input.
@@ -857,7 +857,7 @@ for name, fn in [("no pooling", lambda t: t), ("2x2 max pool", lambda t: ref_con
 # weights set to one and asks autograd which input pixels influence the centre output
 # (the gradient is non-zero exactly on the receptive field). The right panel shows how
 # the receptive field grows with depth, with and without downsampling, computed with
-# `course_utils.conv.receptive_field`.
+# `course_utils.ops.conv.receptive_field`.
 #
 # This explains two design decisions of VGG-style networks that the lectures discuss.
 # Three stacked 3 × 3 layers see as far as one 7 × 7 layer (7 × 7 pixels), but have
@@ -1375,7 +1375,7 @@ for (_h_x, _h_w, _h_b, _h_s, _h_p), _h_y in zip(_h_mm_cases, _h_mm):
 #
 # The next cell times three implementations of the same convolution: the loop version,
 # the im2col version and PyTorch's `F.conv2d` (which on a CPU uses highly tuned kernels).
-# It uses the course's reference implementations `course_utils.conv.conv2d_loop` and
+# It uses the course's reference implementations `course_utils.ops.conv.conv2d_loop` and
 # `conv2d_im2col`, which follow the same plan as your exercises (swap in yours if you
 # like). Times depend on the machine and on whatever else runs on it, so the cell prints
 # ratios measured in the same run, best of a few repetitions.

@@ -64,7 +64,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import course_utils.layers as layers_ref  # the course's reference layers (used after the exercises)
-from course_utils.conv import receptive_field as receptive_field_ref
+from course_utils.ops.conv import receptive_field as receptive_field_ref
 from course_utils.data import DigitsDataset, digits_loaders
 from course_utils.difficulty import c_scores, layer_features, mlp_fit_predict, prediction_depth, probe_predictions
 from course_utils.grading import expect_close, expect_equal, expect_raises, expect_tensor, forbid

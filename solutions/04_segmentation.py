@@ -39,7 +39,7 @@
 # exercise runs visible tests that say what is wrong; more (hidden) tests run at grading.
 # Implementation exercises must do the work themselves: calling
 # `torch.nn.functional.conv_transpose2d`, `max_unpool2d`, `interpolate`, torchmetrics or the
-# course's reference versions (`course_utils.upsample`, `course_utils.metrics`) inside them
+# course's reference versions (`course_utils.ops.upsample`, `course_utils.metrics`) inside them
 # scores no points. With the environment variable `DLCV_QUICK=1` the training cells use
 # tiny budgets; grading does that, and nothing graded depends on how long you train.
 #
@@ -60,8 +60,8 @@ from IPython.display import display
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from course_utils import upsample as ref  # the course's reference ops (used after the exercises)
-from course_utils.conv import activation_bytes, receptive_field
+from course_utils.ops import upsample as ref  # the course's reference ops (used after the exercises)
+from course_utils.ops.conv import activation_bytes, receptive_field
 from course_utils.data import SHAPE_CLASSES, ShapesScenes
 from course_utils.grading import expect_close, expect_equal, expect_raises, expect_tensor, forbid
 from course_utils.metrics import segmentation as segm
@@ -284,7 +284,7 @@ for _h_t, _h_k, _h_d in [(200, 3, 2), (201, 3, 1), (202, 3, 1), (3, 3, 1), (2, 3
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# With the course's reference functions (`course_utils.conv`), here are the lecture's
+# With the course's reference functions (`course_utils.ops.conv`), here are the lecture's
 # numbers, and a check of its units:
 
 # %%
@@ -367,7 +367,7 @@ print(f"{sum(k > 2 for k, _ in encoder_layers)} convolutions and 4 poolings: rec
 # block and zeros elsewhere. Neither has parameters. Bed of nails looks useless on its
 # own, but followed by a convolution that fills in the zeros it becomes the transposed
 # convolution of section 3.4. Here are the lecture's 2 × 2 examples, computed with the
-# course's reference functions (`course_utils.upsample`).
+# course's reference functions (`course_utils.ops.upsample`).
 
 # %%
 small_input = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 1, 2, 2)

@@ -37,7 +37,7 @@
 # after each exercise holds tests: the visible ones tell you what is wrong, and more
 # (hidden) tests run when the notebook is graded. Implementation exercises must do the
 # work themselves: calling `torchvision.ops` (`box_iou`, `nms`, `batched_nms`, ...) or the
-# course's reference versions in `course_utils.boxes`, `course_utils.anchors` and
+# course's reference versions in `course_utils.ops.boxes`, `course_utils.ops.anchors` and
 # `course_utils.metrics` inside them scores no points. Set the environment variable
 # `DLCV_QUICK=1` to run everything with tiny training budgets; grading does that too, and
 # nothing graded depends on how long you train.
@@ -60,9 +60,9 @@ from matplotlib.patches import Rectangle
 from torch import nn
 from torch.utils.data import DataLoader
 
-from course_utils import anchors as ref_anchors  # the course's reference ops (used after the exercises)
-from course_utils import boxes as ref_boxes
-from course_utils import roi as ref_roi
+from course_utils.ops import anchors as ref_anchors  # the course's reference ops (used after the exercises)
+from course_utils.ops import boxes as ref_boxes
+from course_utils.ops import roi as ref_roi
 from course_utils.data import SHAPE_CLASSES, ShapesScenes, detection_collate
 from course_utils.grading import expect_close, expect_equal, expect_raises, expect_tensor, forbid
 from course_utils.metrics import detection as ref_metrics
@@ -95,7 +95,7 @@ print("device:", device)
 #   mask, so it is detection with masks instead of boxes.
 #
 # Boxes in this course are always `(x1, y1, x2, y2)` in pixels ("xyxy"), with the
-# continuous convention of `course_utils.boxes`: the image covers `[0, W] × [0, H]`,
+# continuous convention of `course_utils.ops.boxes`: the image covers `[0, W] × [0, H]`,
 # pixel `(row i, column j)` covers `[j, j+1] × [i, i+1]`, and a box's area is
 # `(x2 - x1) · (y2 - y1)`. A box around a single pixel has area 1.
 
@@ -205,7 +205,7 @@ for count, images_with_count in enumerate(object_counts.tolist()):
 # intersection is $1 - d$ and the union $1 + d$ (in units of the box area), so
 # $\mathrm{IoU} = (1-d)/(1+d)$, which is 0.5 at $d = 1/3$. A box that contains the true box
 # but is twice as large also has IoU 0.5. The figure shows a few pairs, with IoU values
-# computed by `course_utils.boxes.box_iou`.
+# computed by `course_utils.ops.boxes.box_iou`.
 
 # %%
 true_box = torch.tensor([[20.0, 20.0, 44.0, 44.0]])
@@ -362,7 +362,7 @@ _ = expect_tensor(_h_empty_many, "box_iou of 0 and 6 boxes", shape=(0, 6))
 # ### An IoU explorer
 #
 # Move the second box with the sliders; the title gives the IoU (from the course's
-# `course_utils.boxes.box_iou`), and the shaded area is the intersection. Things to try:
+# `course_utils.ops.boxes.box_iou`), and the shaded area is the intersection. Things to try:
 # find how far a box can slide before IoU drops below 0.5; make the box contain the other
 # one; make them touch. The static figure below the sliders shows three positions for
 # readers of the rendered book.
@@ -819,7 +819,7 @@ _ = expect_tensor(_h_bempty, "batched_nms of no boxes", shape=(0,), dtype=torch.
 # Below, a scene with a cloud of candidate boxes around each object, the kind of output a
 # dense detector produces before NMS (here made by jittering the true boxes, with scores
 # that fall with the jitter). The slider sets the IoU threshold of the course's
-# `course_utils.boxes.batched_nms`. A threshold near 0 removes any box that touches a
+# `course_utils.ops.boxes.batched_nms`. A threshold near 0 removes any box that touches a
 # better one, so objects that overlap each other start losing true detections; a threshold
 # near 1 removes nothing. The static figure shows three thresholds.
 
@@ -1102,7 +1102,7 @@ for height, width in ((600, 800), (600, 1000)):
 # slide, $f(x, y) = \sum_{i,j} f_{ij} \max(0, 1 - |x - x_i|) \max(0, 1 - |y - y_j|)$), and
 # the samples are averaged.
 #
-# The cell below uses the course's `course_utils.roi.roi_pool` and `roi_align` (which
+# The cell below uses the course's `course_utils.ops.roi.roi_pool` and `roi_align` (which
 # match torchvision's) on the lecture's example: the feature box (0.5, 1.5)–(3.0, 5.0) of a
 # 6 × 8 map, pooled to 2 × 2. To see *where* each output reads from, the feature map holds
 # the x coordinate of each cell's centre, so each output is the x position it came from.
@@ -1203,7 +1203,7 @@ def count_anchors(feature_size, sizes, ratios):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_count_anchors", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Compared with the number of anchors course_utils.anchors.generate_anchors actually generates.
+# Compared with the number of anchors course_utils.ops.anchors.generate_anchors actually generates.
 for feature_size, sizes, ratios in [((20, 15), [128, 256, 512], [0.5, 1.0, 2.0]), ((4, 6), [32], [0.5, 1.0, 2.0])]:
     generated = ref_anchors.generate_anchors([feature_size], strides=[16], sizes=sizes, ratios=ratios).shape[0]
     expect_equal(count_anchors(feature_size, sizes, ratios), generated,
@@ -1250,7 +1250,7 @@ print(f"37 x 62 map (600 x 1000 image): {ref_anchors.num_anchors((37, 62), (128,
 # even below 0.7*. Without it, an object whose size or shape matches no anchor well would
 # never have a positive anchor and could never be proposed. Our scenes show it: anchors of
 # sizes 16 and 32 with three ratios on an 8 × 8 grid, against this scene's boxes.
-# `course_utils.anchors.match_anchors` implements both versions.
+# `course_utils.ops.anchors.match_anchors` implements both versions.
 
 # %%
 scene_anchors = ref_anchors.generate_anchors([(8, 8)], strides=[8], sizes=(16, 32), ratios=(0.5, 1.0, 2.0), offset=0.5)
@@ -1268,7 +1268,7 @@ print(f"negatives {int((paper_rule == ref_anchors.NEGATIVE).sum())}, ignored {in
 # Objects whose best anchor stays below 0.7 get no positive anchor at all under the
 # lecture's rule. Note also the imbalance: hundreds of negatives for a handful of
 # positives. Faster R-CNN therefore samples 256 anchors per image for the loss, at most
-# half of them positive (`course_utils.anchors.sample_anchors`).
+# half of them positive (`course_utils.ops.anchors.sample_anchors`).
 #
 # ### Box regression relative to an anchor
 #
@@ -1341,7 +1341,7 @@ def decode_boxes(deltas, anchors):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_box_coding", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-# Compared with the course's reference (course_utils.boxes.encode_boxes / decode_boxes), then a round trip.
+# Compared with the course's reference (course_utils.ops.boxes.encode_boxes / decode_boxes), then a round trip.
 coding_anchors = torch.tensor([[0.0, 0.0, 10.0, 10.0], [20.0, 10.0, 60.0, 30.0], [5.0, 5.0, 13.0, 29.0]])
 coding_boxes = torch.tensor([[5.0, 0.0, 15.0, 20.0], [18.0, 12.0, 50.0, 40.0], [4.0, 9.0, 16.0, 21.0]])
 expect_close(encode_boxes(coding_anchors, coding_boxes), ref_boxes.encode_boxes(coding_anchors, coding_boxes),

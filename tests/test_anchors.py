@@ -1,12 +1,12 @@
-"""Tests for course_utils.anchors against torchvision's AnchorGenerator, Matcher and sampler."""
+"""Tests for course_utils.ops.anchors against torchvision's AnchorGenerator, Matcher and sampler."""
 import pytest
 import torch
 from torchvision.models.detection._utils import BalancedPositiveNegativeSampler, Matcher
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.image_list import ImageList
 
-from course_utils import anchors as A
-from course_utils.boxes import box_iou
+from course_utils.ops import anchors as A
+from course_utils.ops.boxes import box_iou
 
 
 def random_boxes(n, seed, span=120.0, max_size=60.0):

@@ -109,7 +109,7 @@ def test_scan_accepts_every_solution_alternative_and_mutant(chapter):
     bodies = [("solution", builder.correct())]
     for kind, folder in (("mutant", validity.MUTANTS), ("alternative", validity.ALTERNATIVES)):
         for path in sorted((folder / chapter).glob("*.py")):
-            header, body = validity.parse_variant_file(path)
+            header, body = validity.variant_source(path)
             bodies.append((f"{kind} {path.stem}", {header["cell"]: body}))
     for origin, code in bodies:
         findings = scan.scan_notebook(builder.notebook(code), rel)

@@ -1,4 +1,4 @@
-"""Tests for course_utils.boxes: loop vs vectorized vs torchvision, thresholds, ties, empties, errors."""
+"""Tests for course_utils.ops.boxes: loop vs vectorized vs torchvision, thresholds, ties, empties, errors."""
 import math
 import warnings
 
@@ -7,7 +7,7 @@ import torch
 import torchvision
 from torchvision.models.detection._utils import BoxCoder
 
-from course_utils import boxes as B
+from course_utils.ops import boxes as B
 
 # Tolerance of an IoU / area computed in each dtype (the loops compute in float64).
 TOL = {torch.float16: 1e-3, torch.float32: 1e-6, torch.float64: 1e-12, torch.int32: 1e-6, torch.int64: 1e-6}

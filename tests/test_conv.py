@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import conv
+from course_utils.ops import conv
 
 
 def _case(seed, n=2, c_in=3, c_out=4, h=7, w=6, k=3, dtype=torch.float64):

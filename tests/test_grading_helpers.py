@@ -3,7 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import conv, grading, runtime
+from course_utils import grading, runtime
+from course_utils.ops import conv
 from course_utils.checks import check_tensor
 
 
@@ -33,16 +34,69 @@ def test_expect_close_rejects_fakes_and_nans():
         grading.expect_close([1.0, 2.0], torch.ones(2), "x")
 
 
-def test_expect_equal_is_strict_about_types():
+def test_expect_equal_follows_the_fair_tests_policy():
+    """Any real number (int, float, numpy scalar, 0-d tensor), tuple or list: converted first."""
+    import numpy as np
+
     grading.expect_equal((28, 28, 6), (28, 28, 6), "shape")
-    with pytest.raises(AssertionError, match="int"):
-        grading.expect_equal(380.0, 380, "params")
+    grading.expect_equal([28, 28, 6], (28, 28, 6), "shape (a list where a tuple was written)")
+    grading.expect_equal(torch.Size([28, 28, 6]), (28, 28, 6), "shape (a torch.Size)")
+    grading.expect_equal(380.0, 380, "params")          # a float that equals the int
+    grading.expect_equal(np.int64(380), 380, "params")
+    grading.expect_equal(torch.tensor(380), 380, "params")
+    # The chapter-05 case: float32 cumsum / arange gives an AP off by 1e-8 relative.
+    grading.expect_equal(np.float32(0.6142857074737549), 0.6142857142857143, "AP")
+    grading.expect_equal(torch.tensor(0.6142857074737549), 0.6142857142857143, "AP")
+    grading.expect_equal(np.float64(0.6142857142857143), 0.6142857142857143, "AP")
+    grading.expect_equal(np.bool_(True), True, "fits")
+    grading.expect_equal(torch.tensor(False), False, "fits")
+    with pytest.raises(AssertionError, match="should be an int"):
+        grading.expect_equal(380.0, 380, "params", integer=True)
     with pytest.raises(AssertionError, match="True or False"):
         grading.expect_equal(1, True, "fits")
-    with pytest.raises(AssertionError, match="not right"):
+    with pytest.raises(AssertionError, match="got 379, expected 380"):
         grading.expect_equal(379, 380, "params")
-    with pytest.raises(AssertionError, match=r"shape\[2\]"):
+    with pytest.raises(AssertionError, match=r"shape\[2\]: got 5, expected 6"):
         grading.expect_equal((28, 28, 5), (28, 28, 6), "shape")
+    with pytest.raises(AssertionError, match="should be a number"):
+        grading.expect_equal("380", 380, "params")
+    with pytest.raises(AssertionError, match="should be a number"):
+        grading.expect_equal(torch.ones(2), 1.0, "ap")
+
+
+def test_expect_equal_shows_digits_that_differ():
+    with pytest.raises(AssertionError, match=r"got 0\.5740140012, expected 0\.574014"):
+        grading.expect_equal(0.574014 + 1.2e-9, 0.574014, "IoU", rel_tol=1e-12, abs_tol=0)
+
+
+def test_expect_equal_refuses_fakes():
+    class Liar(float):
+        def __eq__(self, other):
+            return True
+    fake = torch.zeros(()).as_subclass(AlwaysEqual)
+    with pytest.raises(AssertionError, match="should be a number"):
+        grading.expect_equal(Liar(1.0), 2.0, "x")
+    with pytest.raises(AssertionError, match="should be a number"):
+        grading.expect_equal(fake, 2.0, "x")
+
+    class LiarList(list):
+        pass
+    with pytest.raises(AssertionError, match="sequence"):
+        grading.expect_equal(LiarList([1, 2]), [1, 2], "x")
+
+
+def test_expect_answer_never_shows_the_answer(tmp_path, monkeypatch):
+    with pytest.raises(AssertionError) as info:
+        grading.expect_answer(9, 10, "stride3_output_size", hint="count the positions")
+    assert "10" not in str(info.value) and "hint: count the positions" in str(info.value)
+    with pytest.raises(AssertionError) as info:
+        grading.expect_answer((55, 55), (55, 54), "shape")
+    assert "54" not in str(info.value)
+    record = tmp_path / "answers.jsonl"
+    monkeypatch.setenv("DLCV_RECORD_ANSWERS", str(record))
+    grading.expect_answer(10, 10, "n")
+    grading.expect_answer([1, 2], (1, 2), "pair")
+    assert record.read_text().splitlines() == ['{"what": "n", "expected": 10}', '{"what": "pair", "expected": [1, 2]}']
 
 
 def test_expect_raises():

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from course_utils.boxes import box_iou, decode_boxes
+from course_utils.ops.boxes import box_iou, decode_boxes
 from course_utils.data import ShapesScenes, detection_collate
 from course_utils.metrics.detection import mean_average_precision
 from course_utils.models.detection import (

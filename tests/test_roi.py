@@ -1,9 +1,9 @@
-"""Tests for course_utils.roi: loops and vectorized versions against torchvision.ops.roi_pool / roi_align."""
+"""Tests for course_utils.ops.roi: loops and vectorized versions against torchvision.ops.roi_pool / roi_align."""
 import pytest
 import torch
 import torchvision
 
-from course_utils import roi as R
+from course_utils.ops import roi as R
 
 
 def random_case(seed, dtype=torch.float64, n=2, c=3, num_rois=8, scale=1.0):

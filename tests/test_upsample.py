@@ -1,11 +1,11 @@
-"""Tests of course_utils.upsample: loop and vectorized versions against each other and PyTorch."""
+"""Tests of course_utils.ops.upsample: loop and vectorized versions against each other and PyTorch."""
 import itertools
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import upsample as U
+from course_utils.ops import upsample as U
 
 DTYPES = [torch.float32, torch.float64]
 TOL = {torch.float32: dict(atol=1e-5, rtol=1e-5), torch.float64: dict(atol=1e-10, rtol=1e-10)}

@@ -42,7 +42,7 @@ import nbformat
 
 from autograder.tools.build import CHAPTERS, REPO, chapter_names, load_solution, new_course_root
 from autograder.tools.validity import (ALTERNATIVES, BEGIN_SOLUTION, END_SOLUTION, MUTANTS, graded_cells,
-                                       parse_variant_file, solution_cells)
+                                       parse_variant_file, solution_cells, variant_source)
 
 DEMO = REPO / "autograder" / "demo"
 DEMO_CHAPTERS = ("02_cnns", "05_detection")
@@ -75,7 +75,7 @@ def _variants(chapter: str, folder: Path) -> dict[str, list[tuple[str, str]]]:
     """cell grade_id -> [(file stem, cell source), ...] for the mutants or alternatives of a chapter."""
     out: dict[str, list[tuple[str, str]]] = {}
     for path in sorted((folder / chapter).glob("*.py")):
-        header, body = parse_variant_file(path)
+        header, body = variant_source(path)
         out.setdefault(header["cell"], []).append((path.stem, body))
     return out
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from autograder.tools.build import CHAPTERS, REPO, chapter_names, load_solution
 from autograder.tools.validity import (ALTERNATIVES, BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION,
-                                       MUTANTS, parse_variant_file, regions)
+                                       MUTANTS, parse_variant_file, regions, variant_source)
 
 OUT = REPO / "build" / "student-release"
 TOP = "dlcv-course"   # folder name inside the archive
@@ -151,7 +151,7 @@ def secret_lines() -> dict[str, str]:
                 add(region, f"{name} hidden test {cell.get('id')}")
         for kind, folder in (("mutant", MUTANTS / name), ("alternative", ALTERNATIVES / name)):
             for path in sorted(folder.glob("*.py")):
-                add(parse_variant_file(path)[1], f"{name} {kind} {path.stem}")
+                add(variant_source(path, nb)[1], f"{name} {kind} {path.stem}")
     return secrets
 
 

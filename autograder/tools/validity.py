@@ -13,13 +13,24 @@ of the chapter as if they came from students, autogrades them all with
 * ``alt-*``        other correct solutions (``autograder/alternatives/<chapter>/*.py``):
                    must score full marks, so tests do not only accept our own code.
 
-A variant file replaces the source of one solution cell. Its header says which::
+A variant file changes one solution cell. Its header says which; its body is either a
+*patch* against the current solution cell (the normal case) or a whole new cell (only for
+a completely different implementation)::
 
     # mutant: output size forgets the +1
     # cell: conv_output_size
     # fails: test_conv_output_size
-    def conv_output_size(...):
-        ...
+    @@
+         size = size + 2 * padding
+    -    return (size - kernel) // stride + 1
+    +    return (size - kernel) // stride
+
+A patch is one or more hunks, each starting with a line ``@@`` (anything after it is a
+comment). In a hunk, ``-`` lines are removed, ``+`` lines added and `` `` (space) lines
+are context kept as they are; the removed and context lines must appear, in order and
+exactly once, in the current solution cell. A patch that no longer applies (because the
+solution changed) fails loudly and names the file, instead of drifting silently. A
+whole-cell variant (no ``@@``) should not repeat the solution's docstring.
 
 Mutants that cannot interfere are graded together in one submission: two mutants are
 batched only if they change different cells and neither changed cell feeds (through the
@@ -145,12 +156,66 @@ def parse_variant_file(path: Path) -> tuple[dict[str, str], str]:
     return header, "\n".join(lines[body_start:]).strip("\n") + "\n"
 
 
+def variant_source(path: Path, solution_nb=None) -> tuple[dict[str, str], str]:
+    """A variant file's header and the full source of the solution cell it produces
+    (its patch applied to the current solution, or its whole-cell body)."""
+    header, body = parse_variant_file(path)
+    if not is_patch(body):
+        return header, body
+    if solution_nb is None:
+        chapter = path.parent.name
+        solution_nb = load_solution(chapter)
+    cells = solution_cells(solution_nb)
+    if header["cell"] not in cells:
+        raise ValueError(f"{path}: no solution cell {header['cell']!r}; solution cells are {sorted(cells)}")
+    return header, apply_patch(cells[header["cell"]].source, body, str(path))
+
+
+def is_patch(body: str) -> bool:
+    """True if a variant body is a patch (its first non-blank line starts with ``@@``)."""
+    first = next((line for line in body.splitlines() if line.strip()), "")
+    return first.startswith("@@")
+
+
+def apply_patch(source: str, patch: str, origin: str) -> str:
+    """Apply a variant's hunks (see the module docstring) to a solution cell's source."""
+    lines = source.splitlines()
+    hunks: list[list[str]] = []
+    for line in patch.splitlines():
+        if line.startswith("@@"):
+            hunks.append([])
+        elif not hunks:
+            raise ValueError(f"{origin}: a patch must start with a line '@@'")
+        elif line == "" or line[0] in "-+ ":
+            hunks[-1].append(line if line else " ")
+        else:
+            raise ValueError(f"{origin}: patch line {line!r} must start with '-', '+', ' ' or '@@'")
+    for k, hunk in enumerate(hunks, 1):
+        old = [h[1:].rstrip() for h in hunk if h[0] in "- "]
+        new = [h[1:].rstrip() for h in hunk if h[0] in "+ "]
+        if not old:
+            raise ValueError(f"{origin}: hunk {k} has no '-' or context line to anchor it")
+        stripped = [line.rstrip() for line in lines]
+        at = [i for i in range(len(lines) - len(old) + 1) if stripped[i:i + len(old)] == old]
+        if len(at) != 1:
+            why = "is not found" if not at else f"is found {len(at)} times (add context lines)"
+            raise ValueError(f"{origin}: hunk {k} no longer applies to the solution cell: the block\n    "
+                             + "\n    ".join(old) + f"\n{why}. Update the variant to the current solution.")
+        lines[at[0]:at[0] + len(old)] = new
+    return "\n".join(lines) + "\n"
+
+
 def replace_cell(nb, grade_id: str, source: str, origin: str):
+    """A copy of ``nb`` whose solution cell ``grade_id`` is changed by a variant body
+    (a patch, or a whole new source)."""
     nb = copy.deepcopy(nb)
     cells = solution_cells(nb)
     if grade_id not in cells:
         raise ValueError(f"{origin}: no solution cell {grade_id!r}; solution cells are {sorted(cells)}")
-    cells[grade_id].source = source
+    if is_patch(source):
+        cells[grade_id].source = apply_patch(cells[grade_id].source, source, origin)
+    else:
+        cells[grade_id].source = source
     return nb
 
 

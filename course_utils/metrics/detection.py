@@ -1,6 +1,6 @@
 """Detection metrics: precision-recall curve, average precision (VOC and COCO), COCO mAP.
 
-Boxes are xyxy absolute pixels (see :mod:`course_utils.boxes`).
+Boxes are xyxy absolute pixels (see :mod:`course_utils.ops.boxes`).
 
 Average precision summarizes the precision-recall curve of one class, obtained
 by ranking all its detections (over all images) by score: a detection is a true

@@ -1,6 +1,6 @@
 """A small single-stage detector for the shapes scenes: a YOLO-style grid that trains on a CPU.
 
-Boxes are xyxy absolute pixels (see :mod:`course_utils.boxes`); target labels are
+Boxes are xyxy absolute pixels (see :mod:`course_utils.ops.boxes`); target labels are
 ``1..K`` (0 is background, as in :data:`course_utils.data.SHAPE_CLASSES`).
 
 **The design, and why.** The backbone divides the image by ``stride = 2 ** len(widths)``
@@ -10,7 +10,7 @@ Boxes are xyxy absolute pixels (see :mod:`course_utils.boxes`); target labels ar
 * ``K`` class logits: which class is that object?
 * four box deltas relative to the cell's *anchor*, a square of side ``anchor_size``
   centred on the cell, in the Faster R-CNN parametrization of
-  :func:`course_utils.boxes.encode_boxes` (centre offsets in anchor units, log sizes).
+  :func:`course_utils.ops.boxes.encode_boxes` (centre offsets in anchor units, log sizes).
 
 This is YOLO's grid (Redmon et al., 2016) with a single box per cell and the box coded
 as in Faster R-CNN (Ren et al., 2015), like YOLOv2. We chose it over an FCOS- or
@@ -27,7 +27,7 @@ CenterNet-style dense head and over a multi-anchor head because
   about a minute of training on a CPU.
 
 Neighbouring cells still fire on big objects, so :func:`postprocess` runs per-class
-NMS (:func:`course_utils.boxes.batched_nms`) on what :func:`decode` returns.
+NMS (:func:`course_utils.ops.boxes.batched_nms`) on what :func:`decode` returns.
 
 **Loss** (:class:`DetectionLoss`), normalized by the number of objects in the batch::
 
@@ -54,8 +54,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..anchors import generate_anchors
-from ..boxes import batched_nms, clip_boxes, decode_boxes, encode_boxes
+from ..ops.anchors import generate_anchors
+from ..ops.boxes import batched_nms, clip_boxes, decode_boxes, encode_boxes
 from ..checks import check_positive_int, check_tensor
 
 __all__ = [
@@ -298,7 +298,7 @@ def encode_targets(targets: Sequence[Mapping[str, Tensor]], grid_size: tuple[int
 
         * ``"positive"``: Tensor[B, S_h, S_w] bool, the responsible cells;
         * ``"labels"``: Tensor[B, S_h, S_w] int64, the class ``1..K`` there, 0 elsewhere;
-        * ``"box_deltas"``: Tensor[B, 4, S_h, S_w] float, :func:`course_utils.boxes.encode_boxes`
+        * ``"box_deltas"``: Tensor[B, 4, S_h, S_w] float, :func:`course_utils.ops.boxes.encode_boxes`
           of the box relative to the cell's anchor there, 0 elsewhere;
         * ``"matched"``: Tensor[B, S_h, S_w] int64, index of the box in its image, -1 elsewhere.
 
@@ -413,7 +413,7 @@ def decode(outputs: Mapping[str, Tensor], config: DetectorConfig, score_threshol
     Each cell and class gives one candidate with YOLO's class-specific confidence
     ``score = sigmoid(objectness) * softmax(class_logits)[class]``; candidates with
     ``score >= score_threshold`` are kept, with the cell's box decoded from its deltas
-    (:func:`course_utils.boxes.decode_boxes`) and clipped to the image.
+    (:func:`course_utils.ops.boxes.decode_boxes`) and clipped to the image.
 
     Args:
         outputs: the dict returned by :class:`GridDetector`.
@@ -459,7 +459,7 @@ def decode(outputs: Mapping[str, Tensor], config: DetectorConfig, score_threshol
 def postprocess(outputs: Mapping[str, Tensor], config: DetectorConfig, score_threshold: float = 0.05,
                 iou_threshold: float = 0.5, max_detections: int = 100,
                 image_size: tuple[int, int] | None = None) -> list[dict[str, Tensor]]:
-    """:func:`decode`, then per-class NMS (:func:`course_utils.boxes.batched_nms`) and a top-k.
+    """:func:`decode`, then per-class NMS (:func:`course_utils.ops.boxes.batched_nms`) and a top-k.
 
     Args:
         outputs, config, score_threshold, image_size: as in :func:`decode`.

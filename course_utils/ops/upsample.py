@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .checks import check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
 
 __all__ = [
     "nearest_upsample",

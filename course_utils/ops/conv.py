@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .checks import check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
 
 __all__ = [
     "conv_output_size", "pad2d", "conv2d_loop", "im2col", "conv2d_im2col",

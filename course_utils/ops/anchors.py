@@ -1,11 +1,11 @@
 """Anchors for two-stage and single-shot detectors: generate, match to ground truth, sample.
 
-Boxes are xyxy absolute pixels (see :mod:`course_utils.boxes`).
+Boxes are xyxy absolute pixels (see :mod:`course_utils.ops.boxes`).
 
 An *anchor* is a reference box placed at every position of a feature map, in a
 few sizes and aspect ratios. The detector never predicts a box from scratch: it
 classifies each anchor (object or background) and regresses a small correction
-(:func:`course_utils.boxes.encode_boxes`). Training needs to know which anchors
+(:func:`course_utils.ops.boxes.encode_boxes`). Training needs to know which anchors
 should fire, hence :func:`match_anchors` (IoU-based assignment) and
 :func:`sample_anchors` (a balanced mini-batch of positives and negatives).
 
@@ -24,7 +24,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from course_utils.boxes import _check_boxes, _pair_iou, box_iou
+from course_utils.ops.boxes import _check_boxes, _pair_iou, box_iou
 from course_utils.checks import check_positive_int, check_tensor
 
 __all__ = [

@@ -1,6 +1,6 @@
 """RoI pooling and RoI align: a fixed-size feature for every box of a feature map.
 
-Boxes are xyxy absolute pixels of the *image* (see :mod:`course_utils.boxes`);
+Boxes are xyxy absolute pixels of the *image* (see :mod:`course_utils.ops.boxes`);
 ``spatial_scale`` maps them onto the feature map (``1 / stride``: 1/16 for a
 stride-16 backbone). On the feature map, like in the image, pixel ``(i, j)``
 covers ``[j, j + 1] x [i, i + 1]``, so its centre is at ``(j + 0.5, i + 0.5)``.
