@@ -282,14 +282,91 @@ def resolve(dotted: str) -> Callable:
     return obj
 
 
+# Public entry points that reach the same computation. Forbidding any member of a group
+# forbids all of them, and the operators (``namespace::name``) that they dispatch to: every
+# alias of an op ends in the same operator, so ``torch.special.log_softmax``,
+# ``x.log_softmax(1)``, ``F.max_pool2d_with_indices(...)[0]`` or ``torch.convolution`` are
+# caught whichever of them a test lists. Members that this PyTorch lacks are skipped.
+ALIAS_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("torch.nn.functional.log_softmax", "torch.log_softmax", "torch.special.log_softmax", "torch.Tensor.log_softmax",
+      "torch._log_softmax"), ("aten::_log_softmax",)),
+    (("torch.nn.functional.cross_entropy", "torch._C._nn.cross_entropy_loss"),
+     ("aten::cross_entropy_loss", "aten::nll_loss_forward", "aten::nll_loss2d_forward")),
+    (("torch.nn.functional.nll_loss", "torch._C._nn.nll_loss", "torch._C._nn.nll_loss_nd", "torch._C._nn.nll_loss2d"),
+     ("aten::nll_loss_forward", "aten::nll_loss2d_forward")),
+    (("torch.nn.functional.multi_margin_loss", "torch._C._nn.multi_margin_loss"), ("aten::multi_margin_loss",)),
+    (("torch.nn.functional.max_pool2d", "torch.max_pool2d", "torch.nn.functional.max_pool2d_with_indices",
+      "torch._C._nn.max_pool2d_with_indices", "torch.nn.MaxPool2d.forward"),
+     ("aten::max_pool2d_with_indices", "aten::max_pool2d", "aten::mkldnn_max_pool2d")),
+    (("torch.nn.functional.conv2d", "torch.conv2d", "torch.convolution", "torch._convolution", "torch.nn.Conv2d.forward"),
+     ("aten::convolution", "aten::_convolution", "aten::conv2d")),
+    (("torch.nn.functional.conv_transpose2d", "torch.conv_transpose2d", "torch.nn.ConvTranspose2d.forward"),
+     ("aten::convolution", "aten::_convolution", "aten::conv_transpose2d")),
+    (("torch.nn.functional.unfold", "torch._C._nn.im2col", "torch.nn.Unfold.forward"), ("aten::im2col",)),
+    (("torch.nn.functional.max_unpool2d", "torch._C._nn.max_unpool2d", "torch.nn.MaxUnpool2d.forward"),
+     ("aten::max_unpool2d",)),
+    (("torch.nn.functional.interpolate", "torch.nn.functional.upsample", "torch.nn.functional.upsample_bilinear",
+      "torch._C._nn.upsample_bilinear2d", "torch._C._nn.upsample_nearest2d", "torch.nn.Upsample.forward"),
+     ("aten::upsample_bilinear2d", "aten::_upsample_bilinear2d_aa", "aten::upsample_nearest2d",
+      "aten::_upsample_nearest_exact2d", "aten::upsample_bicubic2d")),
+    (("torch.nn.functional.grid_sample", "torch.grid_sampler", "torch.grid_sampler_2d"),
+     ("aten::grid_sampler_2d", "aten::grid_sampler")),
+    (("torch.nn.functional.batch_norm", "torch.batch_norm", "torch.native_batch_norm", "torch.nn.BatchNorm2d.forward"),
+     ("aten::native_batch_norm", "aten::_native_batch_norm_legit", "aten::_native_batch_norm_legit_no_training",
+      "aten::_batch_norm_impl_index", "aten::cudnn_batch_norm", "aten::miopen_batch_norm")),
+    (("torchvision.ops.nms", "torchvision.ops.boxes.nms", "torch.ops.torchvision.nms"), ("torchvision::nms",)),
+    (("torchvision.ops.batched_nms", "torchvision.ops.boxes.batched_nms"), ("torchvision::nms",)),
+)
+_resolved_groups: list[tuple[list[tuple[Any, str]], tuple[str, ...]]] | None = None
+
+
+def _alias_groups() -> list[tuple[list[tuple[Any, str]], tuple[str, ...]]]:
+    """ALIAS_GROUPS with the members resolved to objects (once)."""
+    global _resolved_groups
+    if _resolved_groups is None:
+        groups = []
+        for names, ops in ALIAS_GROUPS:
+            members = []
+            for name in names:
+                try:
+                    members.append((resolve(name), name))
+                except (ValueError, AttributeError, ImportError):
+                    pass  # not in this version of PyTorch / torchvision
+            groups.append((members, ops))
+        _resolved_groups = groups
+    return _resolved_groups
+
+
+def _same(a, b) -> bool:
+    return a is b or (hasattr(a, "__code__") and getattr(b, "__code__", None) is a.__code__)
+
+
+def _operator_mode(ops: dict[str, str], called: list[str]):
+    """A dispatch mode that records every call of an operator named in ``ops``."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class _Watch(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            key = f"{getattr(func, 'namespace', 'aten')}::{func.overloadpacket.__name__}"
+            if key in ops:
+                called.append(ops[key])
+            return func(*args, **(kwargs or {}))
+
+    return _Watch()
+
+
 @contextmanager
 def forbid(*targets: str | Callable, exercise: str = "this exercise"):
-    """Fail if any of ``targets`` is called while the block runs.
+    """Fail if any of ``targets``, or an alias of one, is called while the block runs.
 
-    Targets are callables or dotted names (``"torch.nn.functional.conv2d"``). Calls are
-    seen through the interpreter's profiling hook, so an alias bound before the test
-    (``from torch.nn.functional import conv2d as c``) or a call from inside an
-    ``nn.Module`` is caught too.
+    Targets are callables, dotted names (``"torch.nn.functional.conv2d"``) or operator names
+    (``"aten::_log_softmax"``). Calls are seen through the interpreter's profiling hook, so
+    an alias bound before the test (``from torch.nn.functional import conv2d as c``), a
+    method call (``x.log_softmax(1)`` for ``torch.Tensor.log_softmax``) or a call from inside
+    an ``nn.Module`` is caught too. For the PyTorch ops of :data:`ALIAS_GROUPS`, every other
+    entry point of the same op is forbidden with it, and so is the operator they all end in
+    (seen by a ``TorchDispatchMode``): ``torch.special.log_softmax`` when the test names
+    ``F.log_softmax``, ``F.max_pool2d_with_indices`` when it names ``F.max_pool2d``.
 
     Examples:
         >>> import math
@@ -300,32 +377,64 @@ def forbid(*targets: str | Callable, exercise: str = "this exercise"):
         Traceback (most recent call last):
         ...
         AssertionError: this exercise asks you to write the computation yourself, but your code called math.sqrt
+        >>> with forbid("torch.nn.functional.log_softmax", exercise="softmax"):
+        ...     _ = torch.special.log_softmax(torch.zeros(2, 3), dim=1)
+        Traceback (most recent call last):
+        ...
+        AssertionError: softmax asks you to write the computation yourself, but your code called torch.special.log_softmax (an alias of torch.nn.functional.log_softmax)
     """
-    objs = []
+    # Each watched callable or operator maps to (the target the test listed, what to tell the student).
+    objs: list[tuple[Any, tuple[str, str]]] = []
+    ops: dict[str, tuple[str, str]] = {}
     for t in targets:
+        if isinstance(t, str) and "::" in t:
+            ops[t] = (t, t)
+            continue
         obj = resolve(t) if isinstance(t, str) else t
         label = t if isinstance(t, str) else f"{getattr(obj, '__module__', '') or ''}.{getattr(obj, '__qualname__', repr(obj))}".lstrip(".")
-        objs.append((obj, label))
-    builtin_ids = {id(o): label for o, label in objs if not hasattr(o, "__code__")}
-    codes = {getattr(o, "__code__"): label for o, label in objs if hasattr(o, "__code__")}
-    called: list[str] = []
+        objs.append((obj, (label, label)))
+    for obj, (label, _) in list(objs):
+        for members, group_ops in _alias_groups():
+            if any(_same(obj, m) for m, _ in members):
+                objs += [(m, (label, f"{name} (an alias of {label})")) for m, name in members if not _same(obj, m)]
+                for op in group_ops:
+                    ops.setdefault(op, (label, f"{label} (through the operator {op})"))
+    builtin_ids = {id(o): info for o, info in objs if not hasattr(o, "__code__")}
+    codes = {getattr(o, "__code__"): info for o, info in objs if hasattr(o, "__code__")}
+    # Methods of C types (torch.Tensor.log_softmax) are called as bound builtins: match by type and name.
+    methods = {(getattr(o, "__objclass__"), o.__name__): info for o, info in objs
+               if type(o).__name__ == "method_descriptor" and hasattr(o, "__objclass__")}
+    called: list[tuple[str, str]] = []
 
     def profiler(frame, event, arg):
-        if event == "c_call" and id(arg) in builtin_ids:
-            called.append(builtin_ids[id(arg)])
+        if event == "c_call":
+            if id(arg) in builtin_ids:
+                called.append(builtin_ids[id(arg)])
+            elif methods:
+                owner = getattr(arg, "__self__", None)
+                if owner is not None and not isinstance(owner, type):
+                    for (cls, name), info in methods.items():
+                        if name == getattr(arg, "__name__", None) and isinstance(owner, cls):
+                            called.append(info)
         elif event == "call" and frame.f_code in codes:
             called.append(codes[frame.f_code])
 
+    mode = _operator_mode(ops, called) if ops else None
     previous = sys.getprofile()
     sys.setprofile(profiler)
     threading.setprofile(profiler)
     try:
-        yield
+        if mode is not None:
+            with mode:
+                yield
+        else:
+            yield
     finally:
         sys.setprofile(previous)
         threading.setprofile(None)
     if called:
-        names = ", ".join(dict.fromkeys(called))
+        first: dict[str, str] = {}
+        for key, text in called:  # one name per listed target: the first alias the code reached
+            first.setdefault(key, text)
+        names = ", ".join(first.values())
         raise AssertionError(f"{exercise} asks you to write the computation yourself, but your code called {names}")
-
-

@@ -119,6 +119,35 @@ def test_forbid_catches_aliases_and_modules():
         F.relu(x)  # allowed
 
 
+def test_forbid_catches_every_alias_of_an_op():
+    """Issue 11: torch.special.log_softmax and F.max_pool2d_with_indices(...)[0] slipped past forbid."""
+    import torchvision
+
+    x = torch.randn(2, 3, 6, 6)
+    caught = [
+        (("torch.nn.functional.log_softmax",), lambda: torch.special.log_softmax(x, 1), "torch.special.log_softmax"),
+        ((F.log_softmax,), lambda: x.log_softmax(1), "torch.Tensor.log_softmax"),
+        ((F.log_softmax,), lambda: F.cross_entropy(x[:, :, 0, 0], torch.tensor([0, 1])), "aten::_log_softmax"),
+        (("torch.nn.functional.max_pool2d",), lambda: F.max_pool2d_with_indices(x, 2)[0], "max_pool2d_with_indices"),
+        (("torch.max_pool2d",), lambda: torch.nn.MaxPool2d(2)(x), "MaxPool2d.forward"),
+        (("torch.nn.functional.conv2d",), lambda: torch.convolution(x, torch.randn(4, 3, 3, 3), None, [1, 1], [0, 0],
+                                                                  [1, 1], False, [0, 0], 1), "torch.convolution"),
+        (("torch.nn.functional.batch_norm",), lambda: torch.nn.BatchNorm2d(3)(x), "BatchNorm2d"),
+        (("torchvision.ops.nms",), lambda: torch.ops.torchvision.nms(torch.tensor([[0.0, 0, 1, 1]]), torch.ones(1), 0.5),
+         "torchvision::nms"),
+        (("aten::_log_softmax",), lambda: torch.log_softmax(x, 1), "aten::_log_softmax"),
+    ]
+    for targets, call, named in caught:
+        with pytest.raises(AssertionError, match=named):
+            with grading.forbid(*targets, exercise="e"):
+                call()
+    # What an exercise may still use: other ops, and Tensor.unfold (a strided view, not im2col).
+    with grading.forbid(F.log_softmax, "torch.nn.functional.max_pool2d", F.conv2d, "torch.nn.functional.unfold"):
+        torch.softmax(x, 1), torch.logsumexp(x, 1), x.amax(dim=(2, 3)), x.unfold(2, 3, 1)
+        torch.einsum("nchw,chw->n", x, x[0])
+        torchvision.ops.box_iou(torch.tensor([[0.0, 0, 1, 1]]), torch.tensor([[0.0, 0, 1, 1]]))
+
+
 def test_checks_messages():
     with pytest.raises(ValueError, match=r"shape \[\*, 4\], got \[2, 3\]"):
         check_tensor(torch.zeros(2, 3), "boxes", shape=(None, 4))
