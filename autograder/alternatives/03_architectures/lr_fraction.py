@@ -1,7 +1,6 @@
 # alternative: ratio first, warm-up with an if
 # cell: linear_lr_scaling
 def scaled_learning_rate(base_lr, base_batch_size, batch_size):
-    """Learning rate for batch_size by the linear scaling rule, given base_lr at base_batch_size."""
     if base_lr <= 0 or base_batch_size <= 0 or batch_size <= 0:
         raise ValueError("learning rate and batch sizes must be positive")
     ratio = batch_size / base_batch_size
@@ -9,7 +8,6 @@ def scaled_learning_rate(base_lr, base_batch_size, batch_size):
 
 
 def warmup_factor(step, warmup_steps):
-    """Multiplier of the learning rate at optimizer step `step` (0-based) with linear warm-up."""
     if step >= warmup_steps:
         return 1.0
     return (step + 1) / warmup_steps

@@ -1,9 +1,9 @@
 # mutant: bias gradients averaged over the batch instead of summed
 # cell: two_layer_forward_backward
 # fails: test_two_layer_forward_backward
-def two_layer_forward_backward(x, W1, b1, W2, b2, dscores):
-    z1 = x @ W1.T + b1
-    h = torch.relu(z1)
-    scores = h @ W2.T + b2
-    dz1 = (dscores @ W2) * (z1 > 0)
-    return scores, {"W2": dscores.T @ h, "b2": dscores.mean(dim=0), "W1": dz1.T @ x, "b1": dz1.mean(dim=0), "x": dz1 @ W1}
+@@
+-        "b2": dscores.sum(dim=0),  # [C]
++        "b2": dscores.mean(dim=0),  # [C]
+@@
+-        "b1": dz1.sum(dim=0),  # [H]
++        "b1": dz1.mean(dim=0),  # [H]

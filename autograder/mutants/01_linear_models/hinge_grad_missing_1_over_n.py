@@ -1,13 +1,11 @@
 # mutant: the loss is a mean but the gradient forgets to divide by N
 # cell: hinge_loss
 # fails: test_hinge_loss
-def hinge_loss(scores, labels, margin=1.0):
-    n = scores.shape[0]
-    rows = torch.arange(n)
-    correct = scores[rows, labels].unsqueeze(1)
-    margins = torch.clamp(scores - correct + margin, min=0)
-    margins[rows, labels] = 0
-    loss = margins.sum() / n
-    dscores = (margins > 0).to(scores.dtype)
-    dscores[rows, labels] = -dscores.sum(dim=1)
-    return loss, dscores
+@@
+-    violated = (margins > 0).to(scores.dtype)  # [N, C]
+-    dscores = violated
+-    dscores[rows, labels] = -violated.sum(dim=1)
+-    return loss, dscores / n
++    dscores = (margins > 0).to(scores.dtype)
++    dscores[rows, labels] = -dscores.sum(dim=1)
++    return loss, dscores

@@ -1,8 +1,12 @@
 # mutant: no check of k (k > N silently uses all points)
 # cell: knn_predict
 # fails: test_knn_predict
-def knn_predict(train_x, train_y, test_x, k=1):
-    dists = torch.cdist(test_x, train_x)
-    nearest = dists.argsort(dim=1)[:, :k]
-    votes = F.one_hot(train_y[nearest], int(train_y.max()) + 1).sum(dim=1)
-    return votes.argmax(dim=1)
+@@
+-    n = train_x.shape[0]
+-    if not 1 <= k <= n:
+-        raise ValueError(f"k must be between 1 and the number of training points {n}, got {k}")
+@@
+-    neighbour_labels = train_y[nearest]  # [M, k]
+-    num_classes = int(train_y.max()) + 1
+-    votes = F.one_hot(neighbour_labels, num_classes).sum(dim=1)  # [M, C]
++    votes = F.one_hot(train_y[nearest], int(train_y.max()) + 1).sum(dim=1)

@@ -1,10 +1,5 @@
 # mutant: the gradient is softmax / N, forgetting to subtract the one-hot target
 # cell: softmax_cross_entropy
 # fails: test_softmax_cross_entropy
-def softmax_cross_entropy(scores, labels):
-    n = scores.shape[0]
-    rows = torch.arange(n)
-    shifted = scores - scores.max(dim=1, keepdim=True).values
-    log_probs = shifted - torch.logsumexp(shifted, dim=1, keepdim=True)
-    loss = -log_probs[rows, labels].mean()
-    return loss, torch.exp(log_probs) / n
+@@
+-    probs[rows, labels] -= 1.0

@@ -1,9 +1,6 @@
 # mutant: believes stride 3 fits a 7-pixel input (PyTorch gives 2)
 # cell: answers_conv_arithmetic
 # fails: test_stride_fits
-# conv1_output_shape = (H, W, C)   conv1_num_params = ...
-# stride3_output_size = ...        stride3_fits_7 = True or False
-conv1_output_shape = (32 - 5 + 1, 32 - 5 + 1, 6)
-conv1_num_params = 5 * 5 * 3 * 5 + 5          # weights (k*k*C_in per filter) + one bias per filter
-stride3_output_size = (32 - 5) // 3 + 1
-stride3_fits_7 = True
+@@
+-stride3_fits_7 = (7 - 3) % 3 == 0
++stride3_fits_7 = True

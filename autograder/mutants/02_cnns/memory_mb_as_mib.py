@@ -1,7 +1,6 @@
 # mutant: decimal megabytes where MiB are asked (128 instead of 122)
 # cell: answers_memory
 # fails: test_activation_memory
-# feature_map_bytes = ...   (int, bytes)
-# feature_map_mib = ...     (float, MiB)
-feature_map_bytes = 200 * 400 * 400 * 4
-feature_map_mib = feature_map_bytes / 1e6
+@@
+-feature_map_mib = feature_map_bytes / 2**20
++feature_map_mib = feature_map_bytes / 1e6

@@ -1,14 +1,8 @@
 # mutant: rounds the number of layers down instead of up (99 layers for 200 pixels)
 # cell: naive_costs
 # fails: test_naive_costs
-def layers_for_receptive_field(target, kernel_size=3, dilation=1):
-    if target <= 1:
-        return 0
-    growth = dilation * (kernel_size - 1)
-    if growth == 0:
-        raise ValueError("1x1 convolutions never grow the receptive field")
-    return (target - 1) // growth
-
-
-def activation_memory_bytes(channels, height, width, layers=1, batch=1, bytes_per_value=4):
-    return batch * layers * channels * height * width * bytes_per_value
+@@
+-        raise ValueError(f"1x1 convolutions never reach a receptive field of {target}")
+-    return -(-(target - 1) // growth)  # ceil((target - 1) / growth) in integers
++        raise ValueError("1x1 convolutions never grow the receptive field")
++    return (target - 1) // growth

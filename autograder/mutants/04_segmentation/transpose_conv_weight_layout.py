@@ -1,16 +1,19 @@
 # mutant: reads the weight as a Conv2d weight [C_out, C_in, kH, kW]
 # cell: transpose_loops
 # fails: test_transpose_loops
-def conv_transpose2d_loops(x, weight, bias=None, stride=1, padding=0, output_padding=0):
-    n, c_in, h, w = x.shape
-    c_out, kh, kw = weight.shape[0], weight.shape[2], weight.shape[3]
-    full = x.new_zeros(n, c_out, (h - 1) * stride + kh + output_padding, (w - 1) * stride + kw + output_padding)
-    for i in range(h):
-        for j in range(w):
-            for ci in range(c_in):
-                stamp = x[:, ci, i, j, None, None, None] * weight[:, ci % weight.shape[1]]
-                full[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw] += stamp
-    out = full[:, :, padding:full.shape[2] - padding, padding:full.shape[3] - padding]
-    if bias is not None:
-        out = out + bias[None, :, None, None]
-    return out
+@@
+-    c_out, kh, kw = weight.shape[1:]
++    c_out, kh, kw = weight.shape[0], weight.shape[2], weight.shape[3]
+@@
+-            stamp = (x[:, :, i, j, None, None, None] * weight).sum(dim=1)
+-            full[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw] += stamp
+-    cropped = full[:, :, padding:full.shape[2] - padding, padding:full.shape[3] - padding]
++            for ci in range(c_in):
++                stamp = x[:, ci, i, j, None, None, None] * weight[:, ci % weight.shape[1]]
++                full[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw] += stamp
++    out = full[:, :, padding:full.shape[2] - padding, padding:full.shape[3] - padding]
+@@
+-        cropped = cropped + bias[None, :, None, None]
+-    return cropped
++        out = out + bias[None, :, None, None]
++    return out

@@ -1,21 +1,6 @@
 # mutant: recall relative to the objects found, not to all ground-truth objects
 # cell: average_precision
 # fails: test_average_precision
-def average_precision(scores, is_true_positive, num_ground_truth):
-    """All-point interpolated average precision (PASCAL VOC 2010+) of one class.
-
-    Args:
-        scores: Tensor[D] float, the confidence of each detection.
-        is_true_positive: Tensor[D] bool, whether each detection is a true positive.
-        num_ground_truth: int >= 1, the number of ground-truth objects of the class.
-
-    Returns:
-        float: the area under the interpolated precision-recall curve, in [0, 1].
-    """
-    ranking = torch.sort(scores, descending=True, stable=True).indices
-    hits = is_true_positive[ranking].to(torch.float64).cumsum(dim=0)  # [D] TP among the k best
-    precision = hits / torch.arange(1, len(hits) + 1, dtype=torch.float64)
-    recall = hits / max(float(hits[-1]), 1.0) if len(hits) else hits
-    envelope = precision.flip(0).cummax(dim=0).values.flip(0)  # best precision at this recall or beyond
-    recall_gain = torch.diff(recall, prepend=torch.zeros(1, dtype=torch.float64))
-    return float((recall_gain * envelope).sum())
+@@
+-    recall = hits / num_ground_truth
++    recall = hits / max(float(hits[-1]), 1.0) if len(hits) else hits
