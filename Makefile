@@ -14,7 +14,7 @@ LAB_ARGS ?=
 CHAPTER ?=
 WORKERS ?= 2
 
-.PHONY: setup lab student check-student test test-fast test-unit test-grading validity timings bench samples clean help
+.PHONY: setup lab student check check-student test test-fast test-unit test-grading validity timings bench samples clean help
 
 help:
 	@sed -n '1,6p' Makefile
@@ -37,6 +37,13 @@ student: setup
 
 check-student: setup
 	$(BIN)/python -m autograder.tools.build check
+
+# A student's self-check of one notebook: runs it as grading does (quick mode, visible tests)
+# and lists every exercise as passed / failed (with the message) / not attempted; exit 1 on a failure.
+NB ?=
+check: setup
+	@test -n "$(NB)" || { echo "usage: make check NB=chapters/02_cnns.ipynb"; exit 2; }
+	$(BIN)/python -m course_utils.selfcheck $(NB)
 
 # The README's test command: everything CI checks.
 test: setup

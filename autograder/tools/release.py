@@ -60,8 +60,17 @@ jupyter lab --notebook-dir=chapters
    general code. Write the computation yourself: a test notices when an exercise calls the
    library function it asks you to implement (for example `F.conv2d` in the convolution
    exercise).
-5. Before you hand in: *Kernel > Restart Kernel and Run All Cells* must run without errors
-   from top to bottom. Submit the `.ipynb` file through your course's website, unchanged in name.
+5. Before you hand in, check the whole notebook the way it will be graded:
+
+   ```bash
+   python -m course_utils.selfcheck chapters/02_cnns.ipynb
+   ```
+
+   It runs the notebook from top to bottom in a fresh kernel (quick mode, as when graded),
+   with its visible tests, and lists every exercise as passed, failed (with the test's
+   message) or not attempted; it exits with status 1 when a test failed (`--strict` also
+   counts exercises not attempted). Passing it is necessary, not sufficient: grading adds
+   hidden tests. Submit the `.ipynb` file through your course's website, unchanged in name.
 
 ## What is in this folder
 
