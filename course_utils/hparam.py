@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from course_utils.checks import check_in, check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = [
     "SCALES",
@@ -75,6 +76,17 @@ def sample_uniform(low: float, high: float, n: int, generator: torch.Generator |
     return low + (high - low) * torch.rand(n, generator=g, dtype=torch.float64)
 
 
+def _sample_log_uniform_twin(low, high, n, generator=None, *, seed=None):
+    """Twin of :func:`sample_log_uniform`: ``Tensor.uniform_`` on the exponents, then ``torch.pow``."""
+    _check_range(low, high, positive=True)
+    _check_range(math.log10(low), math.log10(high), positive=False)
+    check_nonnegative_int(n, "n")
+    g = _generator(generator, seed)
+    exponents = torch.empty(n, dtype=torch.float64).uniform_(math.log10(low), math.log10(high), generator=g)
+    return torch.pow(10.0, exponents).clamp(min=low, max=high)
+
+
+@reference_of("01_linear_models/sample_log_uniform", twin=_sample_log_uniform_twin)
 def sample_log_uniform(low: float, high: float, n: int, generator: torch.Generator | None = None, *,
                        seed: int | None = None) -> Tensor:
     """``n`` values log-uniform in ``[low, high)``: ``log10`` of them is uniform. float64.
@@ -110,6 +122,7 @@ def _check_space(space: Space) -> None:
         _check_range(low, high, positive=scale == "log")
 
 
+@not_an_answer("01_linear_models/sample_log_uniform", why="samples a whole space by calling sample_log_uniform")
 def random_configs(space: Space, n: int, generator: torch.Generator | None = None, *,
                    seed: int | None = None) -> list[dict[str, float]]:
     """``n`` random configurations, each value drawn independently in its own scale.

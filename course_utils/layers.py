@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from .checks import check_in, check_positive_int, check_tensor
+from .references import reference_of
 
 __all__ = [
     "batch_norm_forward",
@@ -49,6 +50,17 @@ def _check_bn_inputs(x: Tensor, gamma, beta, running_mean, running_var, momentum
         raise ValueError(f"eps must be non-negative, got {eps}")
 
 
+def _batch_norm_twin(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """Twin of the batch-norm references: ``torch.batch_norm`` (what ``F.batch_norm`` calls) after the same checks."""
+    _check_bn_inputs(x, gamma, beta, running_mean, running_var, momentum, eps)
+    if training and x.numel() // x.shape[1] < 2:
+        raise ValueError(f"batch norm in training needs more than 1 value per channel, got shape {list(x.shape)}")
+    use_batch_stats = training or running_mean is None  # no running statistics: the batch's, in both modes
+    return torch.batch_norm(x, gamma, beta, running_mean, running_var, use_batch_stats, momentum, eps,
+                            torch.backends.cudnn.enabled)
+
+
+@reference_of("03_architectures/batch_norm_forward", twin=_batch_norm_twin)
 def batch_norm_forward(
     x: Tensor,
     gamma: Tensor | None,
@@ -119,6 +131,7 @@ def batch_norm_forward(
     return x_hat
 
 
+@reference_of("03_architectures/batch_norm_forward", twin=_batch_norm_twin)
 def batch_norm_forward_loop(
     x: Tensor,
     gamma: Tensor | None,
@@ -276,6 +289,27 @@ class DepthwiseSeparableConv(nn.Module):
         return x
 
 
+def _depthwise_separable_cost_twin(C, H, W, k=3, C_out=None):
+    """Twin of :func:`depthwise_separable_cost`: the three convolutions built on the meta device, counted by
+    :func:`course_utils.summary.module_macs` and their parameters."""
+    from .summary import module_macs
+    for name, v in (("C", C), ("H", H), ("W", W), ("k", k)):
+        check_positive_int(v, name)
+    C_out = C if C_out is None else check_positive_int(C_out, "C_out")
+    with torch.device("meta"):  # shapes only
+        x = torch.empty(1, C, H, W)
+        convs = {"standard": nn.Conv2d(C, C_out, k, bias=False),
+                 "depthwise": nn.Conv2d(C, C, k, groups=C, bias=False),
+                 "pointwise": nn.Conv2d(C, C_out, 1, bias=False)}
+        # stride 1, 'same' padding: every output is [1, out_channels, H, W]
+        macs = {name: module_macs(conv, (x,), torch.empty(1, conv.out_channels, H, W)) for name, conv in convs.items()}
+    params = {name: sum(p.numel() for p in conv.parameters()) for name, conv in convs.items()}
+    separable = macs["depthwise"] + macs["pointwise"]
+    return {**macs, "separable": separable, "standard_params": params["standard"],
+            "separable_params": params["depthwise"] + params["pointwise"], "speedup": macs["standard"] / separable}
+
+
+@reference_of("03_architectures/separable_conv_cost", twin=_depthwise_separable_cost_twin)
 def depthwise_separable_cost(C: int, H: int, W: int, k: int = 3, C_out: int | None = None) -> dict[str, float]:
     """Multiply-adds and weights of a standard kxk conv vs its depthwise separable version.
 
@@ -333,6 +367,23 @@ def _shortcut(in_channels: int, out_channels: int, stride: int, residual: bool) 
     return None
 
 
+def _basic_block_forward_twin(self, x):
+    """Twin of :meth:`BasicBlock.forward`: torchvision's ``BasicBlock.forward`` (same attribute names)."""
+    from torchvision.models.resnet import BasicBlock as TorchvisionBasicBlock
+    if not self.residual:
+        return self.relu(self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))))
+    return TorchvisionBasicBlock.forward(self, x)
+
+
+def _bottleneck_forward_twin(self, x):
+    """Twin of :meth:`Bottleneck.forward`: torchvision's ``Bottleneck.forward`` (same attribute names)."""
+    from torchvision.models.resnet import Bottleneck as TorchvisionBottleneck
+    if not self.residual:
+        out = self.relu(self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))))
+        return self.relu(self.bn3(self.conv3(out)))
+    return TorchvisionBottleneck.forward(self, x)
+
+
 class BasicBlock(nn.Module):
     """Two 3x3 convolutions plus a shortcut: ``relu(F(x) + x)`` (ResNet-18/34).
 
@@ -366,6 +417,7 @@ class BasicBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(out_channels)
         self.downsample = _shortcut(in_channels, out_channels, stride, residual)
 
+    @reference_of("03_architectures/residual_block_forward", twin=_basic_block_forward_twin)
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
@@ -413,6 +465,8 @@ class Bottleneck(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.downsample = _shortcut(in_channels, out_channels, stride, residual)
 
+    # Withheld with BasicBlock.forward: the same answer with a third convolution.
+    @reference_of("03_architectures/residual_block_forward", twin=_bottleneck_forward_twin)
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))  # [N, channels, H, W]

@@ -16,10 +16,13 @@ Conventions:
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from course_utils.checks import check_positive_int, check_tensor
+from course_utils.references import reference_of
 
 __all__ = [
     "pairwise_distances_loop",
@@ -114,6 +117,26 @@ def pairwise_distances(a: Tensor, b: Tensor) -> Tensor:
 # --------------------------------------------------------------------------- k-NN
 
 
+def _knn_vote(dist: Tensor, train_y: Tensor, k: int) -> Tensor:
+    """scikit-learn's k-NN vote on ``dist`` (``Tensor[M, N]``), equal distances ordered by training index."""
+    from scipy.sparse import identity
+    from sklearn.neighbors import KNeighborsClassifier
+    if dist.shape[0] == 0:
+        return torch.zeros(0, dtype=torch.int64, device=dist.device)
+    # Distinct ranks instead of distances: sklearn's partial sort would order equal distances arbitrarily.
+    ranks = dist.argsort(dim=1, stable=True).argsort(dim=1).double()  # [M, N]
+    clf = KNeighborsClassifier(n_neighbors=k, metric="precomputed")
+    clf.fit(identity(train_y.shape[0], format="csr"), train_y.cpu().numpy())  # a precomputed fit only stores y
+    return torch.from_numpy(clf.predict(ranks.cpu().numpy()).astype(np.int64)).to(dist.device)
+
+
+def _knn_predict_loop_twin(train_x, train_y, test_x, k=1):
+    """Twin of :func:`knn_predict_loop`: ``torch.cdist`` and scikit-learn's ``KNeighborsClassifier``."""
+    _check_knn(train_x, train_y, test_x, k)
+    return _knn_vote(torch.cdist(test_x, train_x, compute_mode="donot_use_mm_for_euclid_dist"), train_y, k)
+
+
+@reference_of("01_linear_models/knn_predict", twin=_knn_predict_loop_twin)
 def knn_predict_loop(train_x: Tensor, train_y: Tensor, test_x: Tensor, k: int = 1) -> Tensor:
     """k-nearest-neighbour labels, one test point at a time.
 
@@ -150,6 +173,16 @@ def knn_predict_loop(train_x: Tensor, train_y: Tensor, test_x: Tensor, k: int = 
     return out
 
 
+def _knn_predict_twin(train_x, train_y, test_x, k=1, *, chunk=1024):
+    """Twin of :func:`knn_predict`: the same distances, scikit-learn's ``KNeighborsClassifier`` vote."""
+    _check_knn(train_x, train_y, test_x, k)
+    check_positive_int(chunk, "chunk")
+    preds = [_knn_vote(pairwise_distances(test_x[start:start + chunk], train_x), train_y, k)
+             for start in range(0, test_x.shape[0], chunk)]
+    return torch.cat(preds) if preds else torch.zeros(0, dtype=torch.int64, device=test_x.device)
+
+
+@reference_of("01_linear_models/knn_predict", twin=_knn_predict_twin)
 def knn_predict(train_x: Tensor, train_y: Tensor, test_x: Tensor, k: int = 1, *, chunk: int = 1024) -> Tensor:
     """Vectorized k-NN: one distance matrix, ``argsort``, then a vote count per class.
 
@@ -190,6 +223,18 @@ def knn_predict(train_x: Tensor, train_y: Tensor, test_x: Tensor, k: int = 1, *,
 # --------------------------------------------------------------------------- softmax cross-entropy
 
 
+def _softmax_cross_entropy_twin(scores, labels):
+    """Twin of the softmax cross-entropy references: ``F.cross_entropy``, its gradient by autograd."""
+    _check_scores_labels(scores, labels)
+    if scores.shape[0] == 0:
+        return scores.new_zeros(()), torch.zeros_like(scores)
+    with torch.enable_grad():
+        leaf = scores.detach().requires_grad_(True)
+        (dscores,) = torch.autograd.grad(F.cross_entropy(leaf, labels), leaf)
+    return F.cross_entropy(scores, labels), dscores
+
+
+@reference_of("01_linear_models/softmax_cross_entropy", twin=_softmax_cross_entropy_twin)
 def softmax_cross_entropy_loop(scores: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
     """Mean softmax cross-entropy and its gradient, one example at a time.
 
@@ -224,6 +269,7 @@ def softmax_cross_entropy_loop(scores: Tensor, labels: Tensor) -> tuple[Tensor, 
     return (total / n if n else total), dscores
 
 
+@reference_of("01_linear_models/softmax_cross_entropy", twin=_softmax_cross_entropy_twin)
 def softmax_cross_entropy(scores: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
     """Vectorized mean softmax cross-entropy and its gradient (numerically stable).
 
@@ -257,6 +303,19 @@ def softmax_cross_entropy(scores: Tensor, labels: Tensor) -> tuple[Tensor, Tenso
 # --------------------------------------------------------------------------- multiclass hinge
 
 
+def _multiclass_hinge_twin(scores, labels, margin=1.0):
+    """Twin of the hinge references: ``C * F.multi_margin_loss``, its gradient by autograd."""
+    _check_scores_labels(scores, labels)
+    if scores.shape[0] == 0:
+        return scores.new_zeros(()), torch.zeros_like(scores)
+    num_classes = scores.shape[1]  # multi_margin_loss also averages over the classes
+    with torch.enable_grad():
+        leaf = scores.detach().requires_grad_(True)
+        (dscores,) = torch.autograd.grad(num_classes * F.multi_margin_loss(leaf, labels, margin=margin), leaf)
+    return num_classes * F.multi_margin_loss(scores, labels, margin=margin), dscores
+
+
+@reference_of("01_linear_models/hinge_loss", twin=_multiclass_hinge_twin)
 def multiclass_hinge_loop(scores: Tensor, labels: Tensor, margin: float = 1.0) -> tuple[Tensor, Tensor]:
     """Mean multiclass hinge (SVM) loss and its gradient, one example and class at a time.
 
@@ -296,6 +355,7 @@ def multiclass_hinge_loop(scores: Tensor, labels: Tensor, margin: float = 1.0) -
     return (total / n if n else total), dscores
 
 
+@reference_of("01_linear_models/hinge_loss", twin=_multiclass_hinge_twin)
 def multiclass_hinge(scores: Tensor, labels: Tensor, margin: float = 1.0) -> tuple[Tensor, Tensor]:
     """Vectorized mean multiclass hinge loss and its gradient.
 

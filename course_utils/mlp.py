@@ -14,9 +14,11 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.checks import check_in, check_positive_int, check_tensor
+from course_utils.references import reference_of
 
 __all__ = ["ACTIVATIONS", "make_mlp", "mlp_parameter_count", "two_layer_forward_backward"]
 
@@ -60,6 +62,15 @@ def make_mlp(sizes: Sequence[int], activation: str = "relu", *, bias: bool = Tru
     return nn.Sequential(*layers)
 
 
+def _mlp_parameter_count_twin(sizes, bias=True):
+    """Twin of :func:`mlp_parameter_count`: build the network on the meta device and count its parameters."""
+    sizes = _check_sizes(sizes)
+    with torch.device("meta"):  # shapes only: no memory even for the lecture's 100M-parameter network
+        net = make_mlp(sizes, bias=bias, flatten=False)
+    return sum(p.numel() for p in net.parameters())
+
+
+@reference_of("01_linear_models/mlp_parameter_count", twin=_mlp_parameter_count_twin)
 def mlp_parameter_count(sizes: Sequence[int], bias: bool = True) -> int:
     """Number of weights and biases of a fully connected network with these layer sizes.
 
@@ -73,6 +84,24 @@ def mlp_parameter_count(sizes: Sequence[int], bias: bool = True) -> int:
     return sum(a * b + (b if bias else 0) for a, b in zip(sizes[:-1], sizes[1:]))
 
 
+def _two_layer_forward_backward_twin(x, W1, b1, W2, b2, dscores):
+    """Twin of :func:`two_layer_forward_backward`: ``F.linear`` and ``F.relu``, the gradients by autograd."""
+    check_tensor(x, "x", ndim=2, floating=True)
+    check_tensor(W1, "W1", shape=(None, x.shape[1]))
+    check_tensor(b1, "b1", shape=(W1.shape[0],))
+    check_tensor(W2, "W2", shape=(None, W1.shape[0]))
+    check_tensor(b2, "b2", shape=(W2.shape[0],))
+    check_tensor(dscores, "dscores", shape=(x.shape[0], W2.shape[0]))
+    names = ("x", "W1", "b1", "W2", "b2")
+    with torch.enable_grad():
+        leaves = [t.detach().requires_grad_(True) for t in (x, W1, b1, W2, b2)]
+        lx, lw1, lb1, lw2, lb2 = leaves
+        scores = F.linear(F.relu(F.linear(lx, lw1, lb1)), lw2, lb2)  # [N, C]
+        grads = torch.autograd.grad(scores, leaves, grad_outputs=dscores)
+    return F.linear(F.relu(F.linear(x, W1, b1)), W2, b2), dict(zip(names, grads))
+
+
+@reference_of("01_linear_models/two_layer_forward_backward", twin=_two_layer_forward_backward_twin)
 def two_layer_forward_backward(
     x: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, dscores: Tensor
 ) -> tuple[Tensor, dict[str, Tensor]]:

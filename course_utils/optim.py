@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["sgd_momentum_step", "MomentumSGD", "step_decay", "descend"]
 
@@ -43,6 +44,25 @@ def _check_hyper(lr: float, momentum: float, dampening: float, weight_decay: flo
         raise ValueError(f"nesterov needs momentum > 0 and dampening 0, got momentum={momentum}, dampening={dampening}")
 
 
+def _sgd_momentum_step_twin(param, grad, velocity=None, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                            nesterov=False):
+    """Twin of :func:`sgd_momentum_step`: ``torch.optim.SGD``'s own update function, applied to copies."""
+    from torch.optim.sgd import sgd
+    check_tensor(param, "param", floating=True)
+    check_tensor(grad, "grad", shape=tuple(param.shape))
+    if velocity is not None:
+        check_tensor(velocity, "velocity", shape=tuple(param.shape))
+    _check_hyper(lr, momentum, dampening, weight_decay, nesterov)
+    new_param = param.detach().clone()
+    buffers = [None if velocity is None else velocity.detach().clone()]
+    sgd([new_param], [grad.detach()], buffers, foreach=False, weight_decay=weight_decay, momentum=momentum, lr=lr,
+        dampening=dampening, nesterov=nesterov, maximize=False)
+    if momentum == 0:  # SGD keeps no buffer then; the step's direction is the (decayed) gradient
+        return new_param, (grad + weight_decay * param if weight_decay else grad.clone())
+    return new_param, buffers[0]
+
+
+@reference_of("01_linear_models/sgd_momentum_step", twin=_sgd_momentum_step_twin)
 def sgd_momentum_step(
     param: Tensor,
     grad: Tensor,
@@ -109,6 +129,7 @@ class MomentumSGD(torch.optim.Optimizer):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
         super().__init__(params, defaults)
 
+    @not_an_answer("01_linear_models/sgd_momentum_step", why="loops over the parameters and calls sgd_momentum_step")
     @torch.no_grad()
     def step(self, closure: Callable[[], Tensor] | None = None):
         loss = None

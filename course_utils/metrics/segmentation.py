@@ -23,10 +23,12 @@ reports absent classes as ``zero_division`` (0 by default) instead of NaN. When 
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from ..checks import check_positive_int, check_tensor
+from ..references import not_an_answer, reference_of
 
 __all__ = [
     "confusion_matrix",
@@ -59,6 +61,17 @@ def _valid_pixels(pred: Tensor, target: Tensor, num_classes: int, ignore_index: 
     return pred, target
 
 
+def _confusion_matrix_twin(pred, target, num_classes, ignore_index=None):
+    """Twin of the confusion-matrix references: ``sklearn.metrics.confusion_matrix``."""
+    from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
+    pred, target = _valid_pixels(pred, target, num_classes, ignore_index)
+    if target.numel() == 0:
+        return torch.zeros(num_classes, num_classes, dtype=torch.int64, device=pred.device)
+    cm = sklearn_confusion_matrix(target.cpu().numpy(), pred.cpu().numpy(), labels=np.arange(num_classes))
+    return torch.from_numpy(cm.astype(np.int64)).to(pred.device)
+
+
+@reference_of("04_segmentation/confusion", twin=_confusion_matrix_twin)
 def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int, ignore_index: int | None = None) -> Tensor:
     """Confusion matrix of two label maps, vectorized with one ``bincount``.
 
@@ -90,6 +103,7 @@ def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int, ignore_inde
     return counts.reshape(num_classes, num_classes)  # [C, C]
 
 
+@reference_of("04_segmentation/confusion", twin=_confusion_matrix_twin)
 def confusion_matrix_loop(pred: Tensor, target: Tensor, num_classes: int, ignore_index: int | None = None) -> Tensor:
     """Reference for :func:`confusion_matrix`: one pixel at a time. Slow; meant to be read.
 
@@ -112,6 +126,23 @@ def _check_cm(cm: Tensor) -> Tensor:
     return cm.double()  # float64: large pixel counts, exact ratios, NaN for 0/0
 
 
+def _as_weighted_pixels(cm: Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``cm`` as scikit-learn inputs: one (target, prediction) pair per cell, weighted by its count."""
+    labels = np.arange(cm.shape[0])
+    return np.repeat(labels, len(labels)), np.tile(labels, len(labels)), cm.cpu().numpy().reshape(-1), labels
+
+
+def _pixel_accuracy_twin(cm):
+    """Twin of :func:`pixel_accuracy`: ``sklearn.metrics.accuracy_score`` weighted by the counts of ``cm``."""
+    from sklearn.metrics import accuracy_score
+    cm = _check_cm(cm)
+    if float(cm.sum()) == 0:
+        return torch.tensor(float("nan"), dtype=torch.float64, device=cm.device)
+    target, pred, weight, _ = _as_weighted_pixels(cm)
+    return torch.tensor(accuracy_score(target, pred, sample_weight=weight), dtype=torch.float64, device=cm.device)
+
+
+@reference_of("04_segmentation/miou", twin=_pixel_accuracy_twin)
 def pixel_accuracy(cm: Tensor) -> Tensor:
     """Fraction of pixels whose class is right: ``trace(cm) / sum(cm)``.
 
@@ -126,6 +157,20 @@ def pixel_accuracy(cm: Tensor) -> Tensor:
     return cm.diagonal().sum() / cm.sum()  # 0 / 0 = NaN for an empty matrix
 
 
+def _per_class_iou_twin(cm):
+    """Twin of :func:`per_class_iou`: ``sklearn.metrics.jaccard_score`` weighted by the counts of ``cm``."""
+    from sklearn.metrics import jaccard_score
+    cm = _check_cm(cm)
+    if float(cm.sum()) == 0:  # no pixel at all: every class is undefined
+        return torch.full((cm.shape[0],), float("nan"), dtype=torch.float64, device=cm.device)
+    target, pred, weight, labels = _as_weighted_pixels(cm)
+    iou = jaccard_score(target, pred, labels=labels, average=None, sample_weight=weight, zero_division=0)
+    iou = torch.as_tensor(iou, dtype=torch.float64, device=cm.device).reshape(len(labels))
+    absent = (cm.sum(dim=0) == 0) & (cm.sum(dim=1) == 0)  # neither predicted nor present: undefined, not 0
+    return iou.masked_fill(absent, float("nan"))
+
+
+@reference_of("04_segmentation/miou", twin=_per_class_iou_twin)
 def per_class_iou(cm: Tensor) -> Tensor:
     """Intersection over union of every class: ``TP / (TP + FP + FN)``.
 
@@ -144,6 +189,13 @@ def per_class_iou(cm: Tensor) -> Tensor:
     return tp / union  # 0 / 0 = NaN exactly where the class is absent from both
 
 
+def _mean_iou_twin(cm, return_counted=False):
+    """Twin of :func:`mean_iou`: the NaN-mean of :func:`_per_class_iou_twin`."""
+    iou = _per_class_iou_twin(cm)
+    return (iou.nanmean(), ~iou.isnan()) if return_counted else iou.nanmean()
+
+
+@reference_of("04_segmentation/miou", twin=_mean_iou_twin)
 def mean_iou(cm: Tensor, return_counted: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Mean of :func:`per_class_iou` over the classes present in target or prediction.
 
@@ -179,6 +231,8 @@ def per_class_accuracy(cm: Tensor) -> Tensor:
     return cm.diagonal() / cm.sum(dim=1)
 
 
+@not_an_answer("04_segmentation/confusion", "04_segmentation/miou",
+               why="puts together confusion_matrix, per_class_iou and the other metrics, which are withheld")
 def segmentation_metrics(pred: Tensor, target: Tensor, num_classes: int,
                          ignore_index: int | None = None) -> dict[str, Tensor]:
     """Every metric of this module from one pair of label maps.

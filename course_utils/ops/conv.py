@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.references import reference_of
 
 __all__ = [
     "conv_output_size", "pad2d", "conv2d_loop", "im2col", "conv2d_im2col",
@@ -34,6 +35,28 @@ def _pair(value, name: str) -> tuple[int, int]:
     return (value, value)
 
 
+def _conv_output_size_twin(in_size, kernel_size, stride=1, padding=0, dilation=1, *, exact=True):
+    """Twin of :func:`conv_output_size`: PyTorch's answer, the length of a ``conv2d`` output on a meta tensor."""
+    for value, name in ((in_size, "in_size"), (kernel_size, "kernel_size"), (stride, "stride"),
+                        (dilation, "dilation")):
+        check_positive_int(value, name)
+    check_nonnegative_int(padding, "padding")
+    span = dilation * (kernel_size - 1) + 1
+    if span > in_size + 2 * padding:
+        raise ValueError(f"kernel spans {span} pixels but the padded input is only {in_size + 2 * padding} "
+                         f"(in_size={in_size}, padding={padding})")
+    row = torch.empty(1, 1, 1, in_size, device="meta")  # meta: shapes only, no memory, no arithmetic
+    out = F.conv2d(row, torch.empty(1, 1, 1, kernel_size, device="meta"), stride=stride, padding=(0, padding),
+                   dilation=dilation).shape[-1]
+    uncovered = in_size + 2 * padding - ((out - 1) * stride + span)
+    if exact and uncovered:
+        raise ValueError(f"stride {stride} does not fit: (in_size + 2*padding - span) = {in_size + 2 * padding - span} "
+                         f"is not divisible by {stride} (remainder {uncovered}); "
+                         f"the last {uncovered} pixel(s) would never be covered")
+    return out
+
+
+@reference_of("02_cnns/conv_output_size", twin=_conv_output_size_twin)
 def conv_output_size(in_size: int, kernel_size: int, stride: int = 1, padding: int = 0,
                      dilation: int = 1, *, exact: bool = True) -> int:
     """Output length of a convolution (or pooling) along one dimension.
@@ -100,6 +123,15 @@ def _check_conv_inputs(x, weight, bias):
         check_tensor(bias, "bias", shape=(weight.shape[0],))
 
 
+def _conv2d_twin(x, weight, bias=None, stride=1, padding=0):
+    """Twin of :func:`conv2d_loop` and :func:`conv2d_im2col`: ``F.conv2d`` after the same checks."""
+    _check_conv_inputs(x, weight, bias)
+    conv_output_size(x.shape[2], weight.shape[2], stride, padding, exact=False)  # the same size checks
+    conv_output_size(x.shape[3], weight.shape[3], stride, padding, exact=False)
+    return F.conv2d(x, weight, bias, stride=stride, padding=padding)
+
+
+@reference_of("02_cnns/conv2d_loops", twin=_conv2d_twin)
 def conv2d_loop(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
                 stride: int = 1, padding: int = 0) -> torch.Tensor:
     """2D convolution (cross-correlation) with explicit loops, for teaching.
@@ -134,6 +166,18 @@ def conv2d_loop(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
     return out
 
 
+def _im2col_twin(x, kernel_size, stride=1, padding=0):
+    """Twin of :func:`im2col`: ``F.unfold`` (computed in float64 for integer tensors, exact up to 2**53)."""
+    check_tensor(x, "x", ndim=4)
+    kh, kw = _pair(kernel_size, "kernel_size")
+    conv_output_size(x.shape[2], kh, stride, padding, exact=False)
+    conv_output_size(x.shape[3], kw, stride, padding, exact=False)
+    if not x.is_floating_point():
+        return F.unfold(x.double(), (kh, kw), stride=stride, padding=padding).to(x.dtype)
+    return F.unfold(x, (kh, kw), stride=stride, padding=padding)
+
+
+@reference_of("02_cnns/im2col", twin=_im2col_twin)
 def im2col(x: torch.Tensor, kernel_size: int | tuple[int, int], stride: int = 1,
            padding: int = 0) -> torch.Tensor:
     """Unroll every receptive field of ``x`` into a column.
@@ -158,6 +202,7 @@ def im2col(x: torch.Tensor, kernel_size: int | tuple[int, int], stride: int = 1,
     return cols.reshape(n, c * kh * kw, h_out * w_out)         # [N, C*kH*kW, L]
 
 
+@reference_of("02_cnns/conv2d_im2col", twin=_conv2d_twin)
 def conv2d_im2col(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
                   stride: int = 1, padding: int = 0) -> torch.Tensor:
     """2D convolution as one matrix multiply: ``W[C_out, C_in*kH*kW] @ cols[N, C_in*kH*kW, L]``.
@@ -176,6 +221,18 @@ def conv2d_im2col(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
     return out.reshape(n, c_out, h_out, w_out)
 
 
+def _max_pool2d_twin(x, kernel_size, stride=None):
+    """Twin of :func:`max_pool2d_loop` and :func:`max_pool2d`: ``F.max_pool2d`` (integers go through float64)."""
+    check_tensor(x, "x", ndim=4)
+    stride = kernel_size if stride is None else stride
+    conv_output_size(x.shape[2], kernel_size, stride, exact=False)
+    conv_output_size(x.shape[3], kernel_size, stride, exact=False)
+    if not x.is_floating_point():
+        return F.max_pool2d(x.double(), kernel_size, stride=stride).to(x.dtype)
+    return F.max_pool2d(x, kernel_size, stride=stride)
+
+
+@reference_of("02_cnns/max_pool2d_forward", twin=_max_pool2d_twin)
 def max_pool2d_loop(x: torch.Tensor, kernel_size: int, stride: int | None = None) -> torch.Tensor:
     """Max pooling with loops. ``x``: ``Tensor[N, C, H, W]`` -> ``Tensor[N, C, H_out, W_out]``.
 
@@ -199,6 +256,7 @@ def max_pool2d_loop(x: torch.Tensor, kernel_size: int, stride: int | None = None
     return out
 
 
+@reference_of("02_cnns/max_pool2d_forward", twin=_max_pool2d_twin)
 def max_pool2d(x: torch.Tensor, kernel_size: int, stride: int | None = None) -> torch.Tensor:
     """Vectorized max pooling through ``unfold``; same contract as :func:`max_pool2d_loop`."""
     check_tensor(x, "x", ndim=4)
@@ -209,6 +267,17 @@ def max_pool2d(x: torch.Tensor, kernel_size: int, stride: int | None = None) -> 
     return windows.amax(dim=(-2, -1))
 
 
+def _avg_pool2d_twin(x, kernel_size, stride=None):
+    """Twin of :func:`avg_pool2d_loop`: ``F.avg_pool2d``."""
+    check_tensor(x, "x", ndim=4, floating=True)
+    stride = kernel_size if stride is None else stride
+    conv_output_size(x.shape[2], kernel_size, stride, exact=False)
+    conv_output_size(x.shape[3], kernel_size, stride, exact=False)
+    return F.avg_pool2d(x, kernel_size, stride=stride)
+
+
+# Withheld with max pooling: it is the max-pooling loop with one word changed.
+@reference_of("02_cnns/max_pool2d_forward", twin=_avg_pool2d_twin)
 def avg_pool2d_loop(x: torch.Tensor, kernel_size: int, stride: int | None = None) -> torch.Tensor:
     """Average pooling with loops; same contract as :func:`max_pool2d_loop`."""
     check_tensor(x, "x", ndim=4, floating=True)
@@ -224,6 +293,19 @@ def avg_pool2d_loop(x: torch.Tensor, kernel_size: int, stride: int | None = None
     return out
 
 
+def _receptive_field_twin(layers):
+    """Twin of :func:`receptive_field`: grow one output pixel back through the stack with meta ``conv_transpose1d``."""
+    layers = list(layers)
+    for k, s in layers:
+        check_positive_int(k, "kernel_size")
+        check_positive_int(s, "stride")
+    span = torch.empty(1, 1, 1, device="meta")  # the input pixels one output pixel depends on
+    for k, s in reversed(layers):
+        span = F.conv_transpose1d(span, torch.empty(1, 1, k, device="meta"), stride=s)
+    return span.shape[-1]
+
+
+@reference_of("03_architectures/receptive_field", twin=_receptive_field_twin)
 def receptive_field(layers: list[tuple[int, int]]) -> int:
     """Receptive field (in input pixels) of a stack of ``(kernel_size, stride)`` layers.
 
@@ -245,6 +327,15 @@ def receptive_field(layers: list[tuple[int, int]]) -> int:
     return r
 
 
+def _activation_bytes_twin(channels, height, width, *, batch=1, layers=1, bytes_per_value=4):
+    """Twin of :func:`activation_bytes`: the element count of a meta tensor of that shape."""
+    for v, n in ((channels, "channels"), (height, "height"), (width, "width"), (batch, "batch"),
+                 (layers, "layers"), (bytes_per_value, "bytes_per_value")):
+        check_positive_int(v, n)
+    return torch.empty(batch, layers, channels, height, width, device="meta").numel() * bytes_per_value
+
+
+@reference_of("04_segmentation/naive_costs", twin=_activation_bytes_twin)
 def activation_bytes(channels: int, height: int, width: int, *, batch: int = 1, layers: int = 1,
                      bytes_per_value: int = 4) -> int:
     """Memory of the activations ``batch x layers x channels x height x width`` in bytes.

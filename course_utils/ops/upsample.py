@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = [
     "nearest_upsample",
@@ -170,6 +171,18 @@ def _check_unpool(x: Tensor, indices: Tensor, output_size) -> tuple[int, int]:
     return oh, ow
 
 
+def _max_unpool2d_twin(x, indices, output_size):
+    """Twin of the max-unpooling references: the ``max_unpool2d`` operator behind ``F.max_unpool2d``.
+
+    It takes the output size directly (``F.max_unpool2d`` wants a kernel size to check it against).
+    """
+    oh, ow = _check_unpool(x, indices, output_size)
+    if not x.is_floating_point():  # the operator is floating-point only; float64 is exact up to 2**53
+        return torch._C._nn.max_unpool2d(x.double(), indices, (oh, ow)).to(x.dtype)
+    return torch._C._nn.max_unpool2d(x, indices, (oh, ow))
+
+
+@reference_of("04_segmentation/max_unpool", twin=_max_unpool2d_twin)
 def max_unpool2d_loop(x: Tensor, indices: Tensor, output_size: int | tuple[int, int]) -> Tensor:
     """Reference for :func:`max_unpool2d`: one pooled value at a time.
 
@@ -194,6 +207,7 @@ def max_unpool2d_loop(x: Tensor, indices: Tensor, output_size: int | tuple[int, 
     return out
 
 
+@reference_of("04_segmentation/max_unpool", twin=_max_unpool2d_twin)
 def max_unpool2d(x: Tensor, indices: Tensor, output_size: int | tuple[int, int]) -> Tensor:
     """Max unpooling: put each value back at the position its pooling window's maximum came from.
 
@@ -238,6 +252,15 @@ def _source_coords(in_size: int, out_size: int, align_corners: bool, dtype: torc
     return ((i + 0.5) * (in_size / out_size) - 0.5).clamp_min(0)
 
 
+def _interpolation_matrix_twin(in_size, out_size, align_corners=False, *, dtype=torch.float32, device=None):
+    """Twin of :func:`interpolation_matrix`: ``F.interpolate`` (linear) applied to the identity's rows."""
+    check_positive_int(in_size, "in_size")
+    check_positive_int(out_size, "out_size")
+    basis = torch.eye(in_size, dtype=dtype, device=torch.device(device or "cpu"))[None]  # [1, in, in]: in signals
+    return F.interpolate(basis, size=out_size, mode="linear", align_corners=align_corners)[0].T  # [out, in]
+
+
+@reference_of("04_segmentation/bilinear", twin=_interpolation_matrix_twin)
 def interpolation_matrix(in_size: int, out_size: int, align_corners: bool = False, *,
                          dtype: torch.dtype = torch.float32, device: torch.device | str | None = None) -> Tensor:
     """1-D linear interpolation as a matrix ``A``: ``Tensor[out_size, in_size]``, rows summing to 1.
@@ -271,6 +294,13 @@ def _check_bilinear(x: Tensor, scale: int) -> None:
     check_positive_int(scale, "scale")
 
 
+def _bilinear_upsample_twin(x, scale, align_corners=False):
+    """Twin of the bilinear references: ``F.interpolate(mode="bilinear")``."""
+    _check_bilinear(x, scale)
+    return F.interpolate(x, scale_factor=scale, mode="bilinear", align_corners=align_corners)
+
+
+@reference_of("04_segmentation/bilinear", twin=_bilinear_upsample_twin)
 def bilinear_upsample_loop(x: Tensor, scale: int, align_corners: bool = False) -> Tensor:
     """Reference for :func:`bilinear_upsample`: one output pixel at a time.
 
@@ -297,6 +327,7 @@ def bilinear_upsample_loop(x: Tensor, scale: int, align_corners: bool = False) -
     return out
 
 
+@reference_of("04_segmentation/bilinear", twin=_bilinear_upsample_twin)
 def bilinear_upsample(x: Tensor, scale: int, align_corners: bool = False) -> Tensor:
     """Bilinear upsampling by an integer factor, as two small matrix products.
 
@@ -325,6 +356,26 @@ def bilinear_upsample(x: Tensor, scale: int, align_corners: bool = False) -> Ten
 # --------------------------------------------------------------------------- transposed convolution
 
 
+def _conv_transpose_output_size_twin(in_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """Twin of :func:`conv_transpose_output_size`: PyTorch's answer, from ``conv_transpose1d`` on meta tensors."""
+    check_positive_int(in_size, "in_size")
+    check_positive_int(kernel_size, "kernel_size")
+    check_positive_int(stride, "stride")
+    check_nonnegative_int(padding, "padding")
+    check_nonnegative_int(output_padding, "output_padding")
+    check_positive_int(dilation, "dilation")
+    if output_padding >= max(stride, dilation):
+        raise ValueError(f"output_padding ({output_padding}) must be smaller than stride ({stride}) "
+                         f"or dilation ({dilation})")
+    full = F.conv_transpose1d(torch.empty(1, 1, in_size, device="meta"), torch.empty(1, 1, kernel_size, device="meta"),
+                              stride=stride, output_padding=output_padding, dilation=dilation).shape[-1]
+    out = full - 2 * padding  # the padding is cropped from both ends
+    if out < 1:
+        raise ValueError(f"padding {padding} crops everything: the output size would be {out}")
+    return out
+
+
+@reference_of("04_segmentation/transpose_size", twin=_conv_transpose_output_size_twin)
 def conv_transpose_output_size(in_size: int, kernel_size: int, stride: int = 1, padding: int = 0,
                                output_padding: int = 0, dilation: int = 1) -> int:
     """Output size of a transposed convolution along one axis.
@@ -378,6 +429,13 @@ def _check_conv_transpose(x: Tensor, weight: Tensor, bias: Tensor | None, stride
     return sh, sw, ph, pw, oph, opw
 
 
+def _conv_transpose2d_twin(x, weight, bias=None, stride=1, padding=0, output_padding=0):
+    """Twin of the transposed-convolution references: ``F.conv_transpose2d`` after the same checks."""
+    sh, sw, ph, pw, oph, opw = _check_conv_transpose(x, weight, bias, stride, padding, output_padding)
+    return F.conv_transpose2d(x, weight, bias, stride=(sh, sw), padding=(ph, pw), output_padding=(oph, opw))
+
+
+@reference_of("04_segmentation/transpose_loops", twin=_conv_transpose2d_twin)
 def conv_transpose2d_loop(x: Tensor, weight: Tensor, bias: Tensor | None = None,
                           stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
                           output_padding: int | tuple[int, int] = 0) -> Tensor:
@@ -408,6 +466,7 @@ def conv_transpose2d_loop(x: Tensor, weight: Tensor, bias: Tensor | None = None,
     return out
 
 
+@reference_of("04_segmentation/transpose_loops", twin=_conv_transpose2d_twin)
 def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
                      output_padding: int | tuple[int, int] = 0) -> Tensor:
@@ -443,6 +502,27 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
     return out
 
 
+def _conv_matrix_twin(weight, in_size, stride=1, padding=0):
+    """Twin of :func:`conv_matrix`: column ``k`` is ``F.conv2d`` of the k-th one-hot image."""
+    check_tensor(weight, "weight")
+    if weight.ndim not in (1, 2):
+        raise ValueError(f"weight must be a 1-D [k] or 2-D [kh, kw] kernel, got shape {list(weight.shape)}")
+    check_positive_int(stride, "stride")
+    check_nonnegative_int(padding, "padding")
+    h, w = (1, in_size) if weight.ndim == 1 else _pair(in_size, "in_size")
+    check_positive_int(h, "input height")
+    check_positive_int(w, "input width")
+    kernel = weight.reshape(1, 1, -1, weight.shape[-1])  # [1, 1, kh, kw]
+    pad = (0, padding) if weight.ndim == 1 else (padding, padding)
+    if h + 2 * pad[0] < kernel.shape[2] or w + 2 * pad[1] < kernel.shape[3]:
+        raise ValueError(f"kernel {list(weight.shape)} does not fit in input {in_size} with padding {padding}")
+    dtype = weight.dtype if weight.is_floating_point() else torch.float64
+    one_hot = torch.eye(h * w, dtype=dtype, device=weight.device).reshape(h * w, 1, h, w)  # every input pixel alone
+    columns = F.conv2d(one_hot, kernel.to(dtype), stride=stride, padding=pad)  # [h*w, 1, oh, ow]
+    return columns.reshape(h * w, -1).T.to(weight.dtype).contiguous()  # [oh*ow, h*w]
+
+
+@reference_of("04_segmentation/transpose_loops", twin=_conv_matrix_twin)
 def conv_matrix(weight: Tensor, in_size: int | tuple[int, int], stride: int = 1, padding: int = 0) -> Tensor:
     """The matrix ``C`` of a single-channel convolution (cross-correlation, as in PyTorch).
 
@@ -490,6 +570,7 @@ def conv_matrix(weight: Tensor, in_size: int | tuple[int, int], stride: int = 1,
     return c
 
 
+@not_an_answer("04_segmentation/transpose_loops", why="the transpose of conv_matrix, which is withheld")
 def conv_transpose_matrix(weight: Tensor, in_size: int | tuple[int, int], stride: int = 1,
                           padding: int = 0) -> Tensor:
     """``C.T`` for :func:`conv_matrix`: the transposed convolution as a matrix.

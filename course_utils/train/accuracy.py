@@ -6,10 +6,12 @@ batch means by batch size, so epoch values are exact means over all samples.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from course_utils.checks import check_positive_int, check_tensor
+from course_utils.references import reference_of
 
 __all__ = ["count_correct", "accuracy", "topk_accuracy"]
 
@@ -82,6 +84,28 @@ def accuracy(outputs: Tensor, targets: Tensor) -> float:
     return float((pred == target).float().mean())
 
 
+def _topk_accuracy_twin(outputs, targets, k=5):
+    """Twin of :func:`topk_accuracy`: scikit-learn's ``top_k_accuracy_score``.
+
+    Tied scores at the k-th place may be broken differently (neither library specifies an order).
+    """
+    from sklearn.metrics import top_k_accuracy_score
+    check_tensor(outputs, "outputs", ndim=2, floating=True)
+    check_tensor(targets, "targets", shape=(outputs.shape[0],))
+    check_positive_int(k, "k")
+    if k > outputs.shape[1]:
+        raise ValueError(f"k must be at most the number of classes ({outputs.shape[1]}), got {k}")
+    if targets.numel() == 0:
+        return float("nan")
+    scores = outputs.detach().cpu().double().numpy()
+    # Two never-chosen columns keep sklearn in its multiclass mode even for C <= 2.
+    low = np.full((scores.shape[0], 2), scores.min() - 1.0)
+    hits = top_k_accuracy_score(targets.cpu().numpy(), np.hstack([scores, low]), k=k,
+                                labels=np.arange(scores.shape[1] + 2))
+    return float(np.float32(hits))  # the float32 rounding of the reference's mean
+
+
+@reference_of("03_architectures/topk_accuracy", twin=_topk_accuracy_twin)
 def topk_accuracy(outputs: Tensor, targets: Tensor, k: int = 5) -> float:
     """Fraction of samples whose target is among the ``k`` highest scores (ImageNet "top-5").
 
