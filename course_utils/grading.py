@@ -23,8 +23,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 
-__all__ = ["expect_tensor", "expect_close", "expect_equal", "expect_answer", "as_number", "expect_raises",
-           "forbid", "resolve"]
+__all__ = ["expect_tensor", "expect_close", "expect_equal", "expect_answer", "as_number", "as_numbers",
+           "expect_raises", "forbid", "resolve"]
 
 
 def _describe(x) -> str:
@@ -66,16 +66,24 @@ def _plain(x):
     raise _NotANumber
 
 
-def as_number(x, what: str):
+def as_number(x, what: str, *, integer: bool = False):
     """``x`` (int, float, numpy scalar or 0-d tensor) as a plain Python ``int``/``float``.
 
+    With ``integer=True`` (for prompts that ask for an int) a float is refused, even a
+    whole one; numpy and 0-d tensor integers are accepted. Use it in visible tests to check
+    the kind of a quiz answer without revealing its value.
+
     Examples:
-        >>> as_number(np.float32(0.5), "ap"), as_number(torch.tensor(3), "n")
-        (0.5, 3)
+        >>> as_number(np.float32(0.5), "ap"), as_number(torch.tensor(3), "n"), as_number(np.int64(7), "n", integer=True)
+        (0.5, 3, 7)
         >>> as_number("3", "n")
         Traceback (most recent call last):
         ...
         AssertionError: n should be a number, got str '3'
+        >>> as_number(10.0, "stride3_output_size", integer=True)
+        Traceback (most recent call last):
+        ...
+        AssertionError: stride3_output_size should be an int (the exercise asks for one), got the float 10.0
     """
     try:
         value = _plain(x)
@@ -83,7 +91,28 @@ def as_number(x, what: str):
         raise AssertionError(f"{what} should be a number, got {_describe(x)}") from None
     if type(value) is bool:
         raise AssertionError(f"{what} should be a number, got the bool {value!r}")
+    if integer and type(value) is not int:
+        raise AssertionError(f"{what} should be an int (the exercise asks for one), got the float {value!r}")
     return value
+
+
+def as_numbers(x, what: str, *, length: int | None = None, integer: bool = False) -> list:
+    """``x`` (a tuple, list or ``torch.Size`` of numbers) as a list of plain Python numbers.
+
+    Examples:
+        >>> as_numbers([np.int64(28), 28, torch.tensor(6)], "shape", length=3, integer=True)
+        [28, 28, 6]
+        >>> as_numbers((28, 28), "shape", length=3)
+        Traceback (most recent call last):
+        ...
+        AssertionError: shape should have 3 values, got 2: tuple (28, 28)
+    """
+    if type(x) not in (tuple, list, torch.Size):
+        raise AssertionError(f"{what} should be a sequence (a tuple or a list), got {_describe(x)}")
+    items = list(tuple.__iter__(x)) if isinstance(x, tuple) else list(list.__iter__(x))
+    if length is not None and len(items) != length:
+        raise AssertionError(f"{what} should have {length} values, got {len(items)}: {_describe(x)}")
+    return [as_number(v, f"{what}[{i}]", integer=integer) for i, v in enumerate(items)]
 
 
 def _fmt_pair(got, expected) -> tuple[str, str]:
@@ -141,8 +170,12 @@ def _mismatch(actual, expected, what: str, *, rel_tol: float, abs_tol: float, in
         return f"{what} should be a whole number, got {a!r}"
     if integer and isinstance(a, float):
         return f"{what} should be an int (the exercise asks for one), got the float {a!r}"
+    if isinstance(e, float) and math.isnan(e):  # NaN is expected (an undefined value): NaN matches it
+        if isinstance(a, float) and math.isnan(a):
+            return None
+        return f"{what} is {a!r}, " + ("expected nan" if reveal else "which is not right")
     if isinstance(a, float) and math.isnan(a):
-        return f"{what} is nan" + (f", expected {e!r}" if reveal else "")
+        return f"{what} is nan" + (f", expected {e!r}" if reveal else ", which is not right")
     ok = a == e if (type(a) is int and type(e) is int) else math.isclose(a, e, rel_tol=rel_tol, abs_tol=abs_tol)
     if ok:
         return None

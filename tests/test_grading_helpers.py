@@ -64,6 +64,31 @@ def test_expect_equal_follows_the_fair_tests_policy():
         grading.expect_equal(torch.ones(2), 1.0, "ap")
 
 
+def test_as_number_and_as_numbers_check_kinds_without_values():
+    import numpy as np
+
+    assert grading.as_number(np.int64(380), "params", integer=True) == 380
+    assert grading.as_numbers(torch.Size([28, 28, 6]), "shape", length=3, integer=True) == [28, 28, 6]
+    assert grading.as_numbers([np.int64(1), torch.tensor(2.5)], "pair") == [1, 2.5]
+    with pytest.raises(AssertionError, match="should be an int"):
+        grading.as_number(10.0, "size", integer=True)
+    with pytest.raises(AssertionError, match="should have 3 values"):
+        grading.as_numbers([1, 2], "shape", length=3)
+    with pytest.raises(AssertionError, match="sequence"):
+        grading.as_numbers(torch.tensor([1, 2]), "shape")
+    with pytest.raises(AssertionError, match=r"shape\[1\] should be a number"):
+        grading.as_numbers([1, "2"], "shape")
+
+
+def test_nan_matches_an_expected_nan():
+    grading.expect_equal(float("nan"), float("nan"), "mean_iou of an empty matrix")
+    grading.expect_equal(torch.tensor(float("nan")), float("nan"), "top-k of an empty batch")
+    with pytest.raises(AssertionError, match="expected nan"):
+        grading.expect_equal(0.0, float("nan"), "mean_iou")
+    with pytest.raises(AssertionError, match="is nan"):
+        grading.expect_equal(float("nan"), 0.5, "mean_iou")
+
+
 def test_expect_equal_shows_digits_that_differ():
     with pytest.raises(AssertionError, match=r"got 0\.5740140012, expected 0\.574014"):
         grading.expect_equal(0.574014 + 1.2e-9, 0.574014, "IoU", rel_tol=1e-12, abs_tol=0)
