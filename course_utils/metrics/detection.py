@@ -30,6 +30,7 @@ import torch
 from torch import Tensor
 
 from course_utils.checks import check_in, check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = [
     "AP_METHODS",
@@ -50,6 +51,28 @@ _VOC11_RECALLS = np.linspace(0.0, 1.0, 11)
 # ------------------------------------------------------------------ PR curve and AP
 
 
+def _precision_recall_curve_twin(scores, is_tp, num_gt):
+    """Twin of :func:`precision_recall_curve`: ``sklearn.metrics.precision_recall_curve`` on the ranks."""
+    from sklearn.metrics import precision_recall_curve as sklearn_precision_recall_curve
+    check_tensor(scores, "scores", ndim=1, floating=True)
+    check_tensor(is_tp, "is_tp", shape=(scores.shape[0],), dtypes=(torch.bool,))
+    check_nonnegative_int(num_gt, "num_gt")
+    ranked = torch.sort(scores.detach(), descending=True, stable=True)
+    hits = is_tp[ranked.indices].cpu().numpy()
+    rank = np.arange(1, len(hits) + 1, dtype=np.float64)
+    if hits.any():
+        # Minus the rank as the score: distinct, so sklearn keeps one point per detection (it lists them
+        # from the last detection to the first and appends the point "no detection").
+        precision = sklearn_precision_recall_curve(hits, -rank, drop_intermediate=False)[0][-2::-1].copy()
+    else:
+        precision = np.zeros(len(hits))  # sklearn would warn that there is no positive
+    tp = np.round(precision * rank)  # the true positives among the k best, exactly
+    precision = torch.from_numpy(precision).to(scores.device)
+    recall = torch.from_numpy(tp / num_gt if num_gt > 0 else np.full(len(hits), np.nan)).to(scores.device)
+    return precision, recall, ranked.values.to(torch.float64)
+
+
+@reference_of("05_detection/average_precision", twin=_precision_recall_curve_twin)
 def precision_recall_curve(scores: Tensor, is_tp: Tensor, num_gt: int) -> tuple[Tensor, Tensor, Tensor]:
     """Precision and recall after each detection, detections ranked by decreasing score.
 
@@ -108,6 +131,28 @@ def _ap_coco101(precision: np.ndarray, recall: np.ndarray) -> float:
     return float(q.mean())
 
 
+def _average_precision_twin(precision, recall, method="coco101"):
+    """Twin of :func:`average_precision`: every rule as the mean (or the recall-weighted sum) of the envelope."""
+    check_in(method, "method", AP_METHODS)
+    p = _as_numpy(precision, "precision")
+    r = _as_numpy(recall, "recall")
+    if p.shape != r.shape:
+        raise ValueError(f"precision and recall must have the same length, got {len(p)} and {len(r)}")
+    if np.isnan(r).any() or np.isnan(p).any():
+        raise ValueError("precision and recall must not contain NaN (a class without ground truth has no AP)")
+    if len(r) > 1 and (np.diff(r) < 0).any():
+        raise ValueError("recall must be non-decreasing (detections in rank order)")
+    if len(p) == 0:
+        return 0.0
+    envelope = _envelope(p)
+    if method == "voc_all":
+        return float(np.sum(np.diff(r, prepend=0.0) * envelope))
+    levels = _VOC11_RECALLS if method == "voc11" else COCO_RECALL_THRESHOLDS
+    first = np.searchsorted(r, levels, side="left")  # first point reaching each recall level
+    return float(np.mean(np.where(first < len(p), envelope[np.minimum(first, len(p) - 1)], 0.0)))
+
+
+@reference_of("05_detection/average_precision", twin=_average_precision_twin)
 def average_precision(precision, recall, method: str = "coco101") -> float:
     """Area under a precision-recall curve, by one of the VOC or COCO rules.
 
@@ -227,6 +272,8 @@ def _numpy(t: Tensor, dtype) -> np.ndarray:
     return t.detach().cpu().numpy().astype(dtype)
 
 
+@not_an_answer("05_detection/average_precision",
+               why="the whole COCO evaluation (matching, crowd boxes, 101-point AP over IoU thresholds)")
 def mean_average_precision(
     preds: Sequence[Mapping[str, Tensor]],
     targets: Sequence[Mapping[str, Tensor]],

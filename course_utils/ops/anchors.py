@@ -26,6 +26,7 @@ from torch import Tensor
 
 from course_utils.ops.boxes import _check_boxes, _pair_iou, box_iou
 from course_utils.checks import check_positive_int, check_tensor
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = [
     "NEGATIVE",
@@ -76,6 +77,24 @@ def _check_pair(value, name: str) -> tuple[int, int]:
 # ------------------------------------------------------------------------ counting
 
 
+def _torchvision_anchor_generator(sizes, ratios):
+    from torchvision.models.detection.anchor_utils import AnchorGenerator
+    return AnchorGenerator(sizes=(tuple(_check_numbers(sizes, "sizes")),),
+                           aspect_ratios=(tuple(_check_numbers(ratios, "ratios")),))
+
+
+def _anchors_per_location_twin(sizes, ratios):
+    """Twin of :func:`anchors_per_location`: torchvision's ``AnchorGenerator.num_anchors_per_location``."""
+    return _torchvision_anchor_generator(sizes, ratios).num_anchors_per_location()[0]
+
+
+def _num_anchors_twin(feature_size, sizes, ratios):
+    """Twin of :func:`num_anchors`: torchvision's anchors per location times the number of positions."""
+    h, w = _check_pair(feature_size, "feature_size")
+    return h * w * _torchvision_anchor_generator(sizes, ratios).num_anchors_per_location()[0]
+
+
+@reference_of("05_detection/count_anchors", twin=_anchors_per_location_twin)
 def anchors_per_location(sizes: Sequence[float], ratios: Sequence[float]) -> int:
     """Number of anchors at each feature-map position: ``len(sizes) * len(ratios)``.
 
@@ -86,6 +105,7 @@ def anchors_per_location(sizes: Sequence[float], ratios: Sequence[float]) -> int
     return len(_check_numbers(sizes, "sizes")) * len(_check_numbers(ratios, "ratios"))
 
 
+@reference_of("05_detection/count_anchors", twin=_num_anchors_twin)
 def num_anchors(feature_size: tuple[int, int], sizes: Sequence[float], ratios: Sequence[float]) -> int:
     """Number of anchors of one feature map of size ``(h, w)``: ``h * w * len(sizes) * len(ratios)``.
 
@@ -100,6 +120,7 @@ def num_anchors(feature_size: tuple[int, int], sizes: Sequence[float], ratios: S
 # ---------------------------------------------------------------------- generation
 
 
+@not_an_answer("05_detection/count_anchors", why="builds the anchors; only their number would answer the exercise")
 def cell_anchors(
     sizes: Sequence[float],
     ratios: Sequence[float],
@@ -147,6 +168,7 @@ def _check_levels(feature_sizes, strides) -> tuple[list[tuple[int, int]], list[t
     return fs, st
 
 
+@not_an_answer("05_detection/count_anchors", why="builds the anchors; only their number would answer the exercise")
 def generate_anchors(
     feature_sizes: Sequence[tuple[int, int]],
     strides: Sequence[int | tuple[int, int]],
@@ -203,6 +225,7 @@ def generate_anchors(
     return torch.cat(out)
 
 
+@not_an_answer("05_detection/count_anchors", why="builds the anchors; only their number would answer the exercise")
 def generate_anchors_loop(
     feature_sizes: Sequence[tuple[int, int]],
     strides: Sequence[int | tuple[int, int]],

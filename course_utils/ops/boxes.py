@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 
 from course_utils.checks import check_in, check_tensor
+from course_utils.references import reference_of
 
 __all__ = [
     "BOX_FORMATS",
@@ -211,6 +212,51 @@ def box_area(boxes: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------- IoU
 
 
+def _empty_if_inverted(boxes: Tensor) -> Tensor:
+    """Boxes with ``x2 < x1`` or ``y2 < y1`` moved onto their corner ``(x1, y1, x1, y1)``.
+
+    Here such boxes are empty; torchvision would multiply two negative sides into a positive
+    area. A box of zero size at its corner overlaps nothing, as an inverted box does.
+    """
+    x1, y1, x2, y2 = boxes.unbind(1)
+    inverted = (x2 < x1) | (y2 < y1)  # [N]
+    if not bool(inverted.any()):
+        return boxes
+    return torch.where(inverted[:, None], torch.stack((x1, y1, x1, y1), dim=1), boxes)
+
+
+def _same_dtype(boxes1: Tensor, boxes2: Tensor) -> tuple[Tensor, Tensor]:
+    boxes1, boxes2 = _upcast(boxes1), _upcast(boxes2)
+    if boxes1.dtype != boxes2.dtype:
+        dtype = torch.promote_types(boxes1.dtype, boxes2.dtype)
+        boxes1, boxes2 = boxes1.to(dtype), boxes2.to(dtype)
+    return boxes1, boxes2
+
+
+def _box_iou_twin(boxes1, boxes2):
+    """Twin of :func:`box_iou`: ``torchvision.ops.box_iou`` (inverted boxes empty, 0 / 0 = 0)."""
+    from torchvision.ops import box_iou as torchvision_box_iou
+    _check_boxes(boxes1, "boxes1")
+    _check_boxes(boxes2, "boxes2")
+    boxes1, boxes2 = _same_dtype(boxes1, boxes2)
+    iou = torchvision_box_iou(_empty_if_inverted(boxes1), _empty_if_inverted(boxes2))
+    return iou.nan_to_num_(nan=0.0)  # NaN only where the union is 0
+
+
+def _box_iou_loop_twin(boxes1, boxes2):
+    """Twin of :func:`box_iou_loop`: :func:`_box_iou_twin` in float64 (the loop computes in Python floats)."""
+    _check_boxes(boxes1, "boxes1")
+    _check_boxes(boxes2, "boxes2")
+    dtype = torch.promote_types(_float_dtype(boxes1), _float_dtype(boxes2))
+    return _box_iou_twin(boxes1.double(), boxes2.double().to(boxes1.device)).to(dtype)
+
+
+def _pair_iou_twin(a, b):
+    """Twin of :func:`_pair_iou`: :func:`_box_iou_twin` of two one-box tensors, in float64."""
+    return float(_box_iou_twin(torch.tensor([a], dtype=torch.float64), torch.tensor([b], dtype=torch.float64)))
+
+
+@reference_of("05_detection/box_iou", twin=_pair_iou_twin)
 def _pair_iou(a: Sequence[float], b: Sequence[float]) -> float:
     """IoU of two xyxy boxes given as Python sequences (the formula, spelled out)."""
     w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))  # width of the intersection
@@ -222,6 +268,7 @@ def _pair_iou(a: Sequence[float], b: Sequence[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+@reference_of("05_detection/box_iou", twin=_box_iou_loop_twin)
 def box_iou_loop(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     """Loop reference of :func:`box_iou`: one pair of boxes at a time."""
     _check_boxes(boxes1, "boxes1")
@@ -232,6 +279,7 @@ def box_iou_loop(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     return torch.tensor(out, dtype=dtype, device=boxes1.device).reshape(len(a), len(b))
 
 
+@reference_of("05_detection/box_iou")  # withheld: the vectorized IoU itself; only box_iou and GIoU use it
 def _inter_union(boxes1: Tensor, boxes2: Tensor, area1: Tensor, area2: Tensor) -> tuple[Tensor, Tensor]:
     """Pairwise intersection and union areas, Tensor[N, M] each.
 
@@ -264,6 +312,7 @@ def _safe_divide_(num: Tensor, den: Tensor) -> Tensor:
     return num / den.clamp_(min=1)
 
 
+@reference_of("05_detection/box_iou", twin=_box_iou_twin)
 def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     """Pairwise intersection over union of two sets of boxes.
 
@@ -292,6 +341,29 @@ def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     return _safe_divide_(inter, union)
 
 
+def _generalized_box_iou_twin(boxes1, boxes2):
+    """Twin of :func:`generalized_box_iou`: torchvision's intersection and union, then ``IoU - (C - U) / C``."""
+    from torchvision.ops.boxes import _box_inter_union
+    _check_boxes(boxes1, "boxes1")
+    _check_boxes(boxes2, "boxes2")
+    boxes1, boxes2 = _same_dtype(boxes1, boxes2)
+    inter, union = _box_inter_union(_empty_if_inverted(boxes1), _empty_if_inverted(boxes2))  # [N, M] each
+    iou = _safe_divide_(inter, union.clone())
+    corners = torch.cat((torch.minimum(boxes1[:, None, :2], boxes2[None, :, :2]),
+                         torch.maximum(boxes1[:, None, 2:], boxes2[None, :, 2:])), dim=2)  # [N, M, 4] the hull
+    hull = box_area(corners.reshape(-1, 4)).reshape(iou.shape)  # [N, M]
+    return iou - _safe_divide_(hull - union, hull).to(iou.dtype)
+
+
+def _generalized_box_iou_loop_twin(boxes1, boxes2):
+    """Twin of :func:`generalized_box_iou_loop`: :func:`_generalized_box_iou_twin` in float64."""
+    _check_boxes(boxes1, "boxes1")
+    _check_boxes(boxes2, "boxes2")
+    dtype = torch.promote_types(_float_dtype(boxes1), _float_dtype(boxes2))
+    return _generalized_box_iou_twin(boxes1.double(), boxes2.double().to(boxes1.device)).to(dtype)
+
+
+@reference_of("05_detection/box_iou", twin=_generalized_box_iou_loop_twin)
 def generalized_box_iou_loop(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     """Loop reference of :func:`generalized_box_iou`."""
     _check_boxes(boxes1, "boxes1")
@@ -313,6 +385,7 @@ def generalized_box_iou_loop(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     return torch.tensor(out, dtype=dtype, device=boxes1.device).reshape(boxes1.shape[0], boxes2.shape[0])
 
 
+@reference_of("05_detection/box_iou", twin=_generalized_box_iou_twin)
 def generalized_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     """Pairwise generalized IoU (Rezatofighi et al., 2019): ``IoU - (C - U) / C``.
 
@@ -349,6 +422,54 @@ def generalized_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------- NMS
 
 
+def _rank_scores(scores: Tensor, dtype: torch.dtype) -> Tensor:
+    """Distinct stand-in scores in ``dtype``: N for the best box down to 1, equal scores by increasing index.
+
+    torchvision then visits the boxes in the order of a stable sort of ``scores``, whatever
+    the dtypes and however it breaks ties itself.
+    """
+    order = torch.sort(scores.detach(), descending=True, stable=True).indices  # [N]
+    ranks = torch.empty(scores.shape[0], dtype=dtype, device=scores.device)
+    ranks[order] = torch.arange(scores.shape[0], 0, -1, dtype=dtype, device=scores.device)
+    return ranks
+
+
+def _nms_twin(boxes, scores, iou_threshold):
+    """Twin of :func:`nms`: ``torchvision.ops.nms`` (the same IoU arithmetic and decisions)."""
+    from torchvision.ops import nms as torchvision_nms
+    _check_float_boxes(boxes)
+    _check_scores(scores, boxes)
+    iou_threshold = _check_threshold(iou_threshold, "iou_threshold")
+    boxes = _empty_if_inverted(_upcast(boxes.detach()))
+    return torchvision_nms(boxes, _rank_scores(scores, boxes.dtype), iou_threshold)
+
+
+def _nms_loop_twin(boxes, scores, iou_threshold):
+    """Twin of :func:`nms_loop`: :func:`_nms_twin` in float64 (the loop computes in Python floats)."""
+    _check_float_boxes(boxes)
+    _check_scores(scores, boxes)
+    return _nms_twin(boxes.double(), scores, iou_threshold)
+
+
+def _batched_nms_twin(boxes, scores, idxs, iou_threshold):
+    """Twin of :func:`batched_nms`: ``torchvision.ops.nms`` once per id, then the kept boxes by score."""
+    _check_float_boxes(boxes)
+    _check_scores(scores, boxes)
+    _check_idxs(idxs, boxes)
+    iou_threshold = _check_threshold(iou_threshold, "iou_threshold")
+    kept = [members[_nms_twin(boxes[members], scores[members], iou_threshold)]
+            for members in (torch.nonzero(idxs == c).squeeze(1) for c in torch.unique(idxs))]
+    keep = torch.cat(kept).sort().values if kept else torch.empty(0, dtype=torch.int64, device=boxes.device)
+    return keep[torch.sort(scores[keep], descending=True, stable=True).indices]
+
+
+def _batched_nms_loop_twin(boxes, scores, idxs, iou_threshold):
+    """Twin of :func:`batched_nms_loop`: :func:`_batched_nms_twin` in float64."""
+    _check_float_boxes(boxes)
+    return _batched_nms_twin(boxes.double(), scores, idxs, iou_threshold)
+
+
+@reference_of("05_detection/nms", twin=_nms_loop_twin)
 def nms_loop(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
     """Loop reference of :func:`nms`: greedy non-maximum suppression, spelled out.
 
@@ -374,6 +495,7 @@ def nms_loop(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
     return torch.tensor(keep, dtype=torch.int64, device=boxes.device)
 
 
+@reference_of("05_detection/nms")  # withheld with the block NMS below (only nms and batched_nms use them)
 def _threshold_for(dtype: torch.dtype, threshold: float) -> float:
     """A threshold ``t`` in ``dtype`` with ``iou > t`` exactly when ``float64(iou) > threshold``.
 
@@ -390,6 +512,7 @@ def _threshold_for(dtype: torch.dtype, threshold: float) -> float:
     return float(t)
 
 
+@reference_of("05_detection/nms")
 def _greedy_block(over: np.ndarray) -> np.ndarray:
     """Greedy NMS inside one block: ``over[i, j]`` says box i would suppress box j (only j > i is read).
 
@@ -406,6 +529,7 @@ def _greedy_block(over: np.ndarray) -> np.ndarray:
     return np.array(keep, dtype=np.int64)
 
 
+@reference_of("05_detection/nms")
 def _nms_blocks(boxes: Tensor, scores: Tensor, idxs: Tensor | None, iou_threshold: float) -> list[Tensor]:
     """The work of :func:`_nms`, on N > 0 boxes: the kept indices, one Tensor[K_b] per block."""
     boxes = _upcast(boxes)
@@ -461,6 +585,7 @@ def _nms_blocks(boxes: Tensor, scores: Tensor, idxs: Tensor | None, iou_threshol
             ids = ids[num_rows:].index_select(0, live)
 
 
+@reference_of("05_detection/nms")
 def _nms(boxes: Tensor, scores: Tensor, idxs: Tensor | None, iou_threshold: float) -> Tensor:
     """Exact greedy NMS, block by block (see :func:`nms`); ``idxs`` restricts suppression to equal ids."""
     if boxes.shape[0] == 0:
@@ -473,6 +598,7 @@ def _nms(boxes: Tensor, scores: Tensor, idxs: Tensor | None, iou_threshold: floa
     return torch.cat(kept)
 
 
+@reference_of("05_detection/nms", twin=_nms_twin)
 def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
     """Greedy non-maximum suppression, exact and equal to ``torchvision.ops.nms``.
 
@@ -515,6 +641,7 @@ def _check_idxs(idxs, boxes: Tensor) -> Tensor:
     return idxs
 
 
+@reference_of("05_detection/nms", twin=_batched_nms_loop_twin)
 def batched_nms_loop(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float) -> Tensor:
     """Loop reference of :func:`batched_nms`: one :func:`nms_loop` per class."""
     _check_float_boxes(boxes)
@@ -530,6 +657,7 @@ def batched_nms_loop(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold:
     return keep[torch.sort(scores[keep], descending=True, stable=True).indices]
 
 
+@reference_of("05_detection/nms", twin=_batched_nms_twin)
 def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float) -> Tensor:
     """Non-maximum suppression done independently per class (``idxs``), in one call.
 
@@ -609,6 +737,30 @@ def clip_boxes(boxes: Tensor, size: tuple[int, int]) -> Tensor:
 # ------------------------------------------------------------------ encode/decode
 
 
+def _box_coder(weights, clip: float = BBOX_XFORM_CLIP):
+    from torchvision.models.detection._utils import BoxCoder
+    return BoxCoder(weights=tuple(weights), bbox_xform_clip=clip)
+
+
+def _encode_boxes_twin(anchors, gt_boxes, weights=(1.0, 1.0, 1.0, 1.0)):
+    """Twin of :func:`encode_boxes`: torchvision's ``BoxCoder.encode_single(gt_boxes, anchors)``."""
+    _check_float_boxes(anchors, "anchors")
+    _check_float_boxes(gt_boxes, "gt_boxes")
+    if anchors.shape != gt_boxes.shape:
+        raise ValueError(f"anchors and gt_boxes must have the same shape, got {list(anchors.shape)} and {list(gt_boxes.shape)}")
+    weights = _check_weights(weights)
+    return _box_coder(weights).encode_single(gt_boxes.to(anchors.dtype), anchors)
+
+
+def _encode_boxes_loop_twin(anchors, gt_boxes, weights=(1.0, 1.0, 1.0, 1.0)):
+    """Twin of :func:`encode_boxes_loop`: :func:`_encode_boxes_twin` in float64, on the pairs ``zip`` forms."""
+    _check_float_boxes(anchors, "anchors")
+    _check_float_boxes(gt_boxes, "gt_boxes")
+    n = min(anchors.shape[0], gt_boxes.shape[0])
+    return _encode_boxes_twin(anchors[:n].double(), gt_boxes[:n].double().to(anchors.device), weights).to(anchors.dtype)
+
+
+@reference_of("05_detection/box_coding", twin=_encode_boxes_loop_twin)
 def encode_boxes_loop(anchors: Tensor, gt_boxes: Tensor, weights: Sequence[float] = (1.0, 1.0, 1.0, 1.0)) -> Tensor:
     """Loop reference of :func:`encode_boxes`."""
     _check_float_boxes(anchors, "anchors")
@@ -624,6 +776,7 @@ def encode_boxes_loop(anchors: Tensor, gt_boxes: Tensor, weights: Sequence[float
     return torch.tensor(rows, dtype=anchors.dtype, device=anchors.device).reshape(-1, 4)
 
 
+@reference_of("05_detection/box_coding", twin=_encode_boxes_twin)
 def encode_boxes(anchors: Tensor, gt_boxes: Tensor, weights: Sequence[float] = (1.0, 1.0, 1.0, 1.0)) -> Tensor:
     """Regression targets of Faster R-CNN: ``gt_boxes`` relative to ``anchors``.
 
@@ -665,6 +818,25 @@ def encode_boxes(anchors: Tensor, gt_boxes: Tensor, weights: Sequence[float] = (
     )  # [N, 4]
 
 
+def _decode_boxes_twin(deltas, anchors, weights=(1.0, 1.0, 1.0, 1.0), clip=BBOX_XFORM_CLIP):
+    """Twin of :func:`decode_boxes`: torchvision's ``BoxCoder.decode_single(deltas, anchors)``."""
+    _check_float_boxes(deltas, "deltas")
+    _check_float_boxes(anchors, "anchors")
+    if deltas.shape != anchors.shape:
+        raise ValueError(f"deltas and anchors must have the same shape, got {list(deltas.shape)} and {list(anchors.shape)}")
+    weights = _check_weights(weights)
+    return _box_coder(weights, clip).decode_single(deltas, anchors)
+
+
+def _decode_boxes_loop_twin(deltas, anchors, weights=(1.0, 1.0, 1.0, 1.0), clip=BBOX_XFORM_CLIP):
+    """Twin of :func:`decode_boxes_loop`: :func:`_decode_boxes_twin` in float64, on the pairs ``zip`` forms."""
+    _check_float_boxes(deltas, "deltas")
+    _check_float_boxes(anchors, "anchors")
+    n = min(deltas.shape[0], anchors.shape[0])
+    return _decode_boxes_twin(deltas[:n].double(), anchors[:n].double().to(deltas.device), weights, clip).to(deltas.dtype)
+
+
+@reference_of("05_detection/box_coding", twin=_decode_boxes_loop_twin)
 def decode_boxes_loop(
     deltas: Tensor,
     anchors: Tensor,
@@ -685,6 +857,7 @@ def decode_boxes_loop(
     return torch.tensor(rows, dtype=deltas.dtype, device=deltas.device).reshape(-1, 4)
 
 
+@reference_of("05_detection/box_coding", twin=_decode_boxes_twin)
 def decode_boxes(
     deltas: Tensor,
     anchors: Tensor,
