@@ -32,6 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from .checks import check_nonnegative_int, check_positive_int
+from .references import not_an_answer
 
 __all__ = ["LayerRow", "Summary", "summarize", "count_parameters", "module_macs"]
 
@@ -41,6 +42,8 @@ _CONV_T = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 _NOT_CALLED = (nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)
 
 
+@not_an_answer("03_architectures/separable_conv_cost",
+               why="a general tool: counting a built model's parameters is what the exercise does by hand")
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameter values of ``model`` (shared parameters counted once).
 
@@ -57,6 +60,8 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
+@not_an_answer("03_architectures/separable_conv_cost",
+               why="a general tool that reads a layer's attributes; the exercise derives the formula")
 def module_macs(module: nn.Module, inputs: tuple, output: Any) -> int:
     """Multiply-adds of one call of a leaf ``module`` (0 for layers that are not counted).
 
@@ -226,6 +231,8 @@ def _row_modules(model: nn.Module, depth: int | None) -> dict[nn.Module, tuple[s
     return rows
 
 
+@not_an_answer("03_architectures/layer_table", "03_architectures/separable_conv_cost",
+               why="a general tool that runs a model with hooks; the exercises compute the table by hand")
 @torch.no_grad()
 def summarize(
     model: nn.Module,

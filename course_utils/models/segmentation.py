@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..checks import check_positive_int
+from ..references import not_an_answer
 
 __all__ = ["UNetBlock", "FCN", "UNet"]
 
@@ -45,6 +46,7 @@ class UNetBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
 
+    @not_an_answer("04_segmentation/unet_shapes", why="running the block gives the shapes the exercise derives")
     def forward(self, x: Tensor) -> Tensor:
         x = self.relu(self.bn1(self.conv1(x)))  # [N, out, H, W]
         return self.relu(self.bn2(self.conv2(x)))  # [N, out, H, W]
@@ -134,6 +136,7 @@ class UNet(nn.Module):
         self.dec = nn.ModuleList(UNetBlock(2 * widths[i], widths[i]) for i in range(depth))
         self.head = nn.Conv2d(widths[0], num_classes, kernel_size=1)
 
+    @not_an_answer("04_segmentation/unet_shapes", why="running the model gives the shapes the exercise derives")
     def forward(self, x: Tensor) -> Tensor:
         _check_image(x, self.in_channels, 2**self.depth, "UNet")
         x = self.inc(x)  # [N, base, H, W]
