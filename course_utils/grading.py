@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 
-__all__ = ["expect_tensor", "expect_close", "expect_equal", "expect_answer", "as_number", "as_numbers",
+__all__ = ["expect_tensor", "expect_close", "expect_equal", "expect_answer", "as_bool", "as_number", "as_numbers",
            "expect_raises", "forbid", "resolve"]
 
 
@@ -93,6 +93,26 @@ def as_number(x, what: str, *, integer: bool = False):
         raise AssertionError(f"{what} should be a number, got the bool {value!r}")
     if integer and type(value) is not int:
         raise AssertionError(f"{what} should be an int (the exercise asks for one), got the float {value!r}")
+    return value
+
+
+def as_bool(x, what: str) -> bool:
+    """``x`` (``bool``, numpy bool or 0-d bool tensor) as a plain ``bool``, without showing it in a message.
+
+    Examples:
+        >>> as_bool(np.bool_(True), "fits"), as_bool(torch.tensor(False), "fits")
+        (True, False)
+        >>> as_bool(1, "fits")
+        Traceback (most recent call last):
+        ...
+        AssertionError: fits should be True or False, got int 1
+    """
+    try:
+        value = _plain(x)
+    except _NotANumber:
+        value = None
+    if type(value) is not bool:
+        raise AssertionError(f"{what} should be True or False, got {_describe(x)}")
     return value
 
 

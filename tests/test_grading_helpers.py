@@ -78,6 +78,9 @@ def test_as_number_and_as_numbers_check_kinds_without_values():
         grading.as_numbers(torch.tensor([1, 2]), "shape")
     with pytest.raises(AssertionError, match=r"shape\[1\] should be a number"):
         grading.as_numbers([1, "2"], "shape")
+    assert grading.as_bool(np.bool_(True), "fits") is True
+    with pytest.raises(AssertionError, match="True or False"):
+        grading.as_bool(0, "fits")
 
 
 def test_nan_matches_an_expected_nan():
