@@ -220,8 +220,10 @@ with forbid(cl.knn_predict, cl.knn_predict_loop, "sklearn.neighbors.KNeighborsCl
     # Labels that skip values (no class 0 or 2 in the training set).
     _sy = torch.tensor([5, 5, 1, 1, 3])
     _sx = torch.tensor([[0.0], [0.9], [3.0], [3.8], [10.0]])
-    assert knn_predict(_sx, _sy, torch.tensor([[2.0], [9.0]]), k=4).tolist() == [1, 1], "hidden: 2-2 tie"
-    assert knn_predict(_sx, _sy, torch.tensor([[9.0]]), k=1).tolist() == [3], "hidden: k=1 far point"
+    expect_equal(expect_tensor(knn_predict(_sx, _sy, torch.tensor([[2.0], [9.0]]), k=4), "hidden: knn_predict").tolist(),
+                 [1, 1], "hidden: a 2-2 tie between labels 5 and 1 with labels that skip values")
+    expect_equal(expect_tensor(knn_predict(_sx, _sy, torch.tensor([[9.0]]), k=1), "hidden: knn_predict").tolist(), [3],
+                 "hidden: k=1 for a far point")
     expect_raises(lambda: knn_predict(_sx, _sy, torch.tensor([[9.0]]), k=0), ValueError, "hidden: k=0")
 ### END HIDDEN TESTS
 
@@ -535,8 +537,9 @@ def _hinge_reference(scores, labels, margin=1.0):
     return loss.detach(), leaf.grad
 
 
+# validity: dtype-stated
 _out = hinge_loss(torch.tensor([[3.2, 5.1, -1.7]]), torch.tensor([0]))
-assert isinstance(_out, tuple) and len(_out) == 2, "hinge_loss must return a tuple (loss, dscores)"
+assert isinstance(_out, (tuple, list)) and len(_out) == 2, "hinge_loss must return a pair (loss, dscores)"
 expect_tensor(_out[0], "the loss", shape=())
 expect_tensor(_out[1], "dscores", shape=(1, 3))
 _g = torch.Generator().manual_seed(0)
@@ -555,19 +558,21 @@ _cases = [(torch.randn(20, 10, generator=_gh, dtype=torch.float64), 1.0),
           (2 * torch.randn(1, 6, generator=_gh, dtype=torch.float64), 2.0)]
 _cases = [(s_, torch.randint(0, s_.shape[1], (s_.shape[0],), generator=_gh), m_) for s_, m_ in _cases]
 _want = [_hinge_reference(s_, y_, m_) for s_, y_, m_ in _cases]
-_lecture_hinge = float(_hinge_reference(lecture_scores, cat)[0])
+_h_lecture = torch.tensor([[-96.8, 437.9, 61.95]], dtype=torch.float64)  # the cat / dog / hippo scores
+_h_lecture_loss = _hinge_reference(_h_lecture, torch.tensor([0]))[0]
 with forbid(F.multi_margin_loss, "torch.Tensor.backward", "torch.autograd.grad", "torch.autograd.backward",
             cl.multiclass_hinge, cl.multiclass_hinge_loop, exercise="hinge_loss"):
     for (s_, y_, m_), (lw, gw) in zip(_cases, _want):
         l_h, g_h = hinge_loss(s_.clone(), y_, margin=m_)
         expect_close(l_h, lw.to(s_.dtype), f"hidden: loss for scores {list(s_.shape)}, margin {m_}", atol=1e-4, rtol=1e-4)
         expect_close(g_h, gw, f"hidden: dscores for scores {list(s_.shape)}, margin {m_}", atol=1e-5, rtol=1e-4)
-        assert g_h.dtype == s_.dtype, f"hidden: dscores dtype {g_h.dtype}, expected {s_.dtype}"
+        expect_tensor(g_h, "hidden: dscores", dtype=s_.dtype)
     # All margins met: zero loss and zero gradient.
     l_h, g_h = hinge_loss(torch.tensor([[5.0, 1.0, 0.0], [0.0, 0.0, 9.0]]), torch.tensor([0, 2]))
-    assert float(l_h) == 0.0 and not g_h.any(), "hidden: all margins met should give loss 0 and gradient 0"
-    l_h, g_h = hinge_loss(lecture_scores.clone(), cat)
-    assert abs(float(l_h) - _lecture_hinge) < 1e-9, "hidden: the lecture's cat/dog/hippo example"
+    expect_close(l_h, torch.tensor(0.0), "hidden: loss when all margins are met", atol=0, rtol=0)
+    expect_close(g_h, torch.zeros(2, 3), "hidden: dscores when all margins are met", atol=0, rtol=0)
+    l_h, g_h = hinge_loss(_h_lecture.clone(), torch.tensor([0]))
+    expect_close(l_h, _h_lecture_loss, "hidden: the lecture's cat/dog/hippo example", atol=1e-9, rtol=1e-12)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -653,8 +658,9 @@ def _ce_reference(scores, labels):
     return loss.detach(), leaf.grad
 
 
+# validity: dtype-stated
 _out = softmax_cross_entropy(torch.zeros(2, 3), torch.tensor([0, 2]))
-assert isinstance(_out, tuple) and len(_out) == 2, "softmax_cross_entropy must return a tuple (loss, dscores)"
+assert isinstance(_out, (tuple, list)) and len(_out) == 2, "softmax_cross_entropy must return a pair (loss, dscores)"
 expect_tensor(_out[0], "the loss", shape=())
 expect_tensor(_out[1], "dscores", shape=(2, 3))
 _g = torch.Generator().manual_seed(1)
@@ -667,9 +673,15 @@ _rel = gradient_check(lambda v: softmax_cross_entropy(v, _y)[0], _s.clone(), _gr
 assert _rel < 1e-6, f"your dscores disagree with a numeric gradient: relative error {_rel:.2e}"
 _big = torch.tensor([[-96.8, 437.9, 61.95], [500.0, 499.0, -300.0]], dtype=torch.float32)
 _loss, _grad = softmax_cross_entropy(_big, torch.tensor([0, 1]))
-assert torch.isfinite(_loss) and torch.isfinite(_grad).all(), (
-    f"large float32 scores gave loss {float(_loss)} and non-finite gradients: exp() overflowed; "
+expect_tensor(_loss, "the loss for large float32 scores", shape=())
+expect_tensor(_grad, "dscores for large float32 scores", shape=(2, 3))
+assert bool(torch.isfinite(_grad).all()), (
+    f"large float32 scores gave non-finite gradients {_grad.tolist()}: exp() overflowed (e^437.9 is inf in float32); "
     "subtract each row's maximum before exponentiating")
+assert bool(torch.isfinite(_loss)), (
+    f"large float32 scores gave the loss {float(_loss)} although the gradient is finite: the probability of the "
+    "correct class (e^-534.7) underflowed to 0 and its log is -inf. Stay in the log domain: "
+    "-log p_y = log(sum_j exp(s_j - max)) - (s_y - max)")
 expect_close(_loss, _ce_reference(_big, torch.tensor([0, 1]))[0], "loss for large float32 scores", rtol=1e-5)
 print("softmax_cross_entropy: visible tests passed")
 ### BEGIN HIDDEN TESTS
@@ -685,10 +697,11 @@ with forbid(F.cross_entropy, F.nll_loss, F.log_softmax, torch.log_softmax, "torc
         l_h, g_h = softmax_cross_entropy(s_.clone(), y_)
         expect_close(l_h, lw, f"hidden: loss for scores {list(s_.shape)} ({s_.dtype})", atol=1e-5, rtol=1e-5)
         expect_close(g_h, gw, f"hidden: dscores for scores {list(s_.shape)} ({s_.dtype})", atol=1e-6, rtol=1e-4)
-        assert g_h.dtype == s_.dtype and l_h.dtype == s_.dtype, "hidden: outputs must keep the dtype of scores"
+        expect_tensor(g_h, "hidden: dscores", dtype=s_.dtype)
+        expect_tensor(l_h, "hidden: the loss", dtype=s_.dtype)
     # Rows of the gradient sum to zero (probabilities sum to 1, the one-hot too).
-    assert float(softmax_cross_entropy(_cases[0][0].clone(), _cases[0][1])[1].sum(dim=1).abs().max()) < 1e-12, \
-        "hidden: each row of dscores must sum to 0"
+    _h_rows = expect_tensor(softmax_cross_entropy(_cases[0][0].clone(), _cases[0][1])[1], "hidden: dscores").sum(dim=1)
+    expect_close(_h_rows, torch.zeros(40, dtype=torch.float64), "hidden: each row of dscores must sum to 0", atol=1e-12)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -922,13 +935,14 @@ _p0 = torch.randn(2, 3, generator=_g, dtype=torch.float64)
 _grads = [torch.randn(2, 3, generator=_g, dtype=torch.float64) for _ in range(4)]
 _expected = _torch_sgd_path(_p0, _grads, lr=0.1, momentum=0.9)
 _p, _v = _p0.clone(), torch.zeros_like(_p0)
-_p_before, _grad_before = _p.clone(), _grads[0].clone()
 for _t, (_g_t, (_p_want, _v_want)) in enumerate(zip(_grads, _expected)):
+    _p_before, _grad_before, _v_before = _p.clone(), _g_t.clone(), _v.clone()
     _out = sgd_momentum_step(_p, _g_t, _v, lr=0.1, momentum=0.9)
-    assert isinstance(_out, tuple) and len(_out) == 2, "sgd_momentum_step must return (new_param, new_velocity)"
-    if _t == 0:
-        expect_close(_p, _p_before, "param after the call (the input must not be modified in place)")
-        expect_close(_g_t, _grad_before, "grad after the call (the input must not be modified in place)")
+    assert isinstance(_out, (tuple, list)) and len(_out) == 2, "sgd_momentum_step must return (new_param, new_velocity)"
+    expect_close(_p, _p_before, f"param after step {_t + 1} (the input must not be modified in place)")
+    expect_close(_g_t, _grad_before, f"grad after step {_t + 1} (the input must not be modified in place)")
+    expect_close(_v, _v_before, f"velocity after step {_t + 1} (the input must not be modified in place: "
+                                "return a new tensor)")
     _p, _v = _out
     expect_close(_v, _v_want, f"velocity after step {_t + 1} (compare with torch.optim.SGD's momentum buffer)")
     expect_close(_p, _p_want, f"param after step {_t + 1} (compare with torch.optim.SGD)")
@@ -1349,7 +1363,7 @@ def _random_net(n, d, h, c, seed, dtype=torch.float64):
 
 _args = _random_net(4, 3, 5, 2, seed=0)
 _out = two_layer_forward_backward(*_args)
-assert isinstance(_out, tuple) and len(_out) == 2, "two_layer_forward_backward must return (scores, grads)"
+assert isinstance(_out, (tuple, list)) and len(_out) == 2, "two_layer_forward_backward must return (scores, grads)"
 _scores, _grads = _out
 _ref_scores, _ref_grads = _two_layer_autograd(*_args)
 expect_close(_scores, _ref_scores, "scores of the forward pass")
@@ -1389,7 +1403,7 @@ def mlp_parameter_count(sizes):
             (at least 2 entries). Layer l maps n_{l-1} units to n_l units and has a bias.
 
     Returns:
-        The total number of parameters, a Python int.
+        The total number of parameters, an int.
 
     Raises:
         ValueError: if sizes has fewer than 2 entries.
@@ -1412,14 +1426,17 @@ def _count_linear_params(sizes, device=None):
 
 _small = [3, 5, 2]
 expect_equal(mlp_parameter_count(_small), _count_linear_params(_small),
-             "mlp_parameter_count([3, 5, 2]) compared with counting the parameters of nn.Linear(3, 5) and nn.Linear(5, 2)")
-expect_equal(mlp_parameter_count([4, 6]), _count_linear_params([4, 6]), "a single layer [4, 6] (weights AND biases)")
+             "mlp_parameter_count([3, 5, 2]) compared with counting the parameters of nn.Linear(3, 5) and nn.Linear(5, 2)",
+             integer=True)
+expect_equal(mlp_parameter_count([4, 6]), _count_linear_params([4, 6]), "a single layer [4, 6] (weights AND biases)",
+             integer=True)
 print("mlp_parameter_count: visible tests passed")
 ### BEGIN HIDDEN TESTS
 for sizes_ in ([2, 1], [2, 4, 1], [2, 4, 4, 3], [64, 128, 10], [7, 3, 5, 2, 9], [1, 1]):
-    expect_equal(mlp_parameter_count(list(sizes_)), _count_linear_params(sizes_), f"hidden: sizes {sizes_}")
+    expect_equal(mlp_parameter_count(list(sizes_)), _count_linear_params(sizes_), f"hidden: sizes {sizes_}", integer=True)
 _big = [285 * 350, 1000, 1000, 1000, 3]
-expect_equal(mlp_parameter_count(_big), _count_linear_params(_big, device="meta"), "hidden: the lecture's 285x350 MLP")
+_h_want = _count_linear_params(_big, device="meta")
+expect_equal(mlp_parameter_count(_big), _h_want, "hidden: the lecture's 285x350 MLP", integer=True)
 expect_raises(lambda: mlp_parameter_count([10]), ValueError, "hidden: mlp_parameter_count([10])")
 ### END HIDDEN TESTS
 
@@ -1672,6 +1689,7 @@ def sample_log_uniform(low, high, n, generator):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_sample_log_uniform", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 _x = sample_log_uniform(1e-5, 1e-1, 20_000, torch.Generator().manual_seed(0))
 expect_tensor(_x, "sample_log_uniform(1e-5, 1e-1, 20000, g)", shape=(20_000,), dtype=torch.float64)
 assert float(_x.min()) >= 1e-5 and float(_x.max()) <= 1e-1, (
@@ -1680,8 +1698,8 @@ _share = [float(((_x >= 10.0 ** e) & (_x < 10.0 ** (e + 1))).double().mean()) fo
 assert all(abs(s - 0.25) < 0.02 for s in _share), (
     f"each of the 4 decades should hold about 25% of the samples, got {[round(s, 3) for s in _share]} "
     "(uniform sampling in linear space puts almost everything in the top decade)")
-_a = sample_log_uniform(1e-3, 1.0, 5, torch.Generator().manual_seed(42))
-_b = sample_log_uniform(1e-3, 1.0, 5, torch.Generator().manual_seed(42))
+_a = expect_tensor(sample_log_uniform(1e-3, 1.0, 5, torch.Generator().manual_seed(42)), "5 samples", shape=(5,))
+_b = expect_tensor(sample_log_uniform(1e-3, 1.0, 5, torch.Generator().manual_seed(42)), "5 samples", shape=(5,))
 assert torch.equal(_a, _b), "two generators with the same seed must give the same samples: use generator="
 print("sample_log_uniform: visible tests passed")
 ### BEGIN HIDDEN TESTS
@@ -1694,13 +1712,13 @@ with forbid(ch.sample_log_uniform, ch.random_configs, exercise="sample_log_unifo
         ks_ = float((u_ - torch.arange(1, len(u_) + 1, dtype=u_.dtype) / len(u_)).abs().max())
         assert ks_ < 0.01, f"hidden: log10 of the samples is not uniform on [{lo_}, {hi_}] (KS distance {ks_:.3f})"
         assert abs(float(u_.mean()) - 0.5) < 0.01 and abs(float(u_.var()) - 1 / 12) < 0.005, "hidden: moments"
-    assert sample_log_uniform(1e-3, 1.0, 0, torch.Generator().manual_seed(0)).shape == (0,), "hidden: n = 0"
+    expect_tensor(sample_log_uniform(1e-3, 1.0, 0, torch.Generator().manual_seed(0)), "hidden: n = 0", shape=(0,))
     expect_raises(lambda: sample_log_uniform(0.0, 1.0, 3, torch.Generator()), ValueError, "hidden: low = 0")
     expect_raises(lambda: sample_log_uniform(1.0, 0.1, 3, torch.Generator()), ValueError, "hidden: high < low")
     torch.manual_seed(0)
-    c1 = sample_log_uniform(1e-3, 1.0, 4, torch.Generator().manual_seed(5))
+    c1 = expect_tensor(sample_log_uniform(1e-3, 1.0, 4, torch.Generator().manual_seed(5)), "hidden: samples")
     torch.manual_seed(1)
-    c2 = sample_log_uniform(1e-3, 1.0, 4, torch.Generator().manual_seed(5))
+    c2 = expect_tensor(sample_log_uniform(1e-3, 1.0, 4, torch.Generator().manual_seed(5)), "hidden: samples")
     assert torch.equal(c1, c2), "hidden: samples depend on the global RNG instead of the generator"
 ### END HIDDEN TESTS
 
