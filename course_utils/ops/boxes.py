@@ -342,13 +342,13 @@ def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
 
 
 def _generalized_box_iou_twin(boxes1, boxes2):
-    """Twin of :func:`generalized_box_iou`: torchvision's intersection and union, then ``IoU - (C - U) / C``."""
+    """Twin of :func:`generalized_box_iou`: torchvision's IoU and union, then ``IoU - (C - U) / C``."""
     from torchvision.ops.boxes import _box_inter_union
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
     boxes1, boxes2 = _same_dtype(boxes1, boxes2)
-    inter, union = _box_inter_union(_empty_if_inverted(boxes1), _empty_if_inverted(boxes2))  # [N, M] each
-    iou = _safe_divide_(inter, union.clone())
+    iou = _box_iou_twin(boxes1, boxes2)  # [N, M]
+    union = _box_inter_union(_empty_if_inverted(boxes1), _empty_if_inverted(boxes2))[1]  # [N, M]
     corners = torch.cat((torch.minimum(boxes1[:, None, :2], boxes2[None, :, :2]),
                          torch.maximum(boxes1[:, None, 2:], boxes2[None, :, 2:])), dim=2)  # [N, M, 4] the hull
     hull = box_area(corners.reshape(-1, 4)).reshape(iou.shape)  # [N, M]
