@@ -145,17 +145,30 @@ def _rasterize(
     return sampled.reshape(T, size, k, size, k).mean(axis=(2, 4), dtype=np.float32)  # [T, H, W]
 
 
-def _trajectory(rng: np.random.Generator, lo: float, hi: float, delta: float, direction: int, frames: int) -> np.ndarray:
+def _schedule(frames: int, start: int = 0, length: int | None = None) -> np.ndarray:
+    """Progress of the motion in each frame, np.ndarray[T] from 0 to 1.
+
+    The motion runs over frames ``start .. start + length - 1`` (default: the whole clip);
+    before it the progress is 0 (the start pose), after it 1 (the end pose).
+    """
+    length = frames if length is None else length
+    return np.clip((np.arange(frames) - start) / (length - 1), 0.0, 1.0)
+
+
+def _trajectory(rng: np.random.Generator, lo: float, hi: float, delta: float, direction: int,
+                schedule: np.ndarray) -> np.ndarray:
     """Values of one parameter in each frame, np.ndarray[T], all inside [lo, hi].
 
-    ``direction`` +1 / -1 sweeps ``delta`` up / down over the clip; 0 holds the value that a
-    moving parameter has at a random frame, so that one frame cannot tell the two apart.
+    ``direction`` +1 / -1 sweeps ``delta`` up / down following ``schedule`` (see
+    :func:`_schedule`); 0 holds the value that a moving parameter has at a random frame, so
+    that one frame cannot tell the two apart.
     """
+    frames = len(schedule)
     base = lo + rng.random() * (hi - lo - delta)
     if direction == 0:
-        phase = np.full(frames, rng.integers(frames) / (frames - 1))
+        phase = np.full(frames, schedule[rng.integers(frames)])
     else:
-        phase = np.arange(frames) / (frames - 1)  # 0 .. 1
+        phase = schedule  # 0 .. 1
         if direction < 0:
             phase = 1.0 - phase
     return base + phase * delta
@@ -172,6 +185,12 @@ class ActionClips(Dataset):
         image_size: side ``H = W`` of each frame in pixels (at least 16).
         seed: seed of the whole dataset; item ``i`` depends only on ``(seed, i)``.
         channels: 3 for colour clips, 1 for grey-level clips.
+        action_frames: None (default) for motion over the whole clip; an int ``A`` with
+            ``2 <= A <= frames`` for a longer video in which the motion fills only ``A``
+            consecutive frames, starting at a random frame (:meth:`action_start`), the shape
+            holding still before and after. Each motion step is then that of an ``A``-frame
+            clip: the video of test-time window averaging. A single frame still tells
+            nothing about the class.
 
     Items are ``(clip Tensor[C, T, H, W] float32 in [0, 1], label int)``, the layout of
     ``nn.Conv3d`` (and of torchvision's video models); a batch is ``[B, C, T, H, W]``.
@@ -183,11 +202,15 @@ class ActionClips(Dataset):
         (torch.Size([3, 4, 24, 24]), torch.float32, 'move_down')
         >>> torch.equal(clip, clips[3][0])
         True
+        >>> video = ActionClips(4, frames=20, image_size=24, action_frames=8)
+        >>> video[0][0].shape, 0 <= video.action_start(0) <= 12
+        (torch.Size([3, 20, 24, 24]), True)
     """
 
     classes = ACTION_CLASSES
 
-    def __init__(self, n: int, frames: int = 8, image_size: int = 32, seed: int = 0, channels: int = 3) -> None:
+    def __init__(self, n: int, frames: int = 8, image_size: int = 32, seed: int = 0, channels: int = 3,
+                 action_frames: int | None = None) -> None:
         check_nonnegative_int(n, "n")
         check_positive_int(frames, "frames")
         if frames < 2:
@@ -197,17 +220,34 @@ class ActionClips(Dataset):
             raise ValueError(f"image_size must be at least 16 pixels, got {image_size}")
         check_nonnegative_int(seed, "seed")
         check_in(channels, "channels", (1, 3))
+        if action_frames is not None:
+            check_positive_int(action_frames, "action_frames")
+            if not 2 <= action_frames <= frames:
+                raise ValueError(f"action_frames must be between 2 and frames ({frames}), got {action_frames}")
         self.n, self.frames, self.image_size, self.seed, self.channels = n, frames, image_size, seed, channels
+        self.action_frames = action_frames
         self.labels = torch.arange(n, dtype=torch.int64) % len(ACTION_CLASSES)  # [n]
 
     def __len__(self) -> int:
         return self.n
 
     def __repr__(self) -> str:
+        extra = "" if self.action_frames is None else f", action_frames={self.action_frames}"
         return (
             f"{type(self).__name__}(n={self.n}, frames={self.frames}, image_size={self.image_size}, "
-            f"seed={self.seed}, channels={self.channels})"
+            f"seed={self.seed}, channels={self.channels}{extra})"
         )
+
+    def action_start(self, index: int) -> int:
+        """First frame of the motion in item ``index`` (0 when ``action_frames`` is None)."""
+        index = operator.index(index)
+        if not -self.n <= index < self.n:
+            raise IndexError(f"index {index} out of range for {self.n} clips")
+        if self.action_frames is None:
+            return 0
+        # A fourth random stream, used only here: clips without action_frames are unchanged.
+        timing_rng = item_rngs(self.seed, index % self.n, _SALT, 4)[3]
+        return int(timing_rng.integers(self.frames - self.action_frames + 1))
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         index = operator.index(index)  # accepts numpy / 0-d tensor integers, rejects floats
@@ -235,6 +275,7 @@ class ActionClips(Dataset):
         rng, look_rng, noise_rng = item_rngs(self.seed, index, _SALT, 3)
         S, T, C = self.image_size, self.frames, self.channels
         moves, turn = _MOTION[ACTION_CLASSES[label]]
+        schedule = _schedule(T, self.action_start(index), self.action_frames)  # [T] progress 0 .. 1
 
         # Size first: the centre range keeps the largest shape fully inside the image.
         log_lo, log_hi = math.log(SIZE_RANGE[0] * S), math.log(SIZE_RANGE[1] * S)
@@ -242,11 +283,11 @@ class ActionClips(Dataset):
         margin = SIZE_RANGE[1] * S * _TEMPLATE_RADIUS
         c_lo, c_hi = margin, S - margin
         shifts = rng.uniform(*SHIFT_FRACTION, size=2) * (c_hi - c_lo)
-        cx = _trajectory(rng, c_lo, c_hi, shifts[0], moves[0], T)  # [T]
-        cy = _trajectory(rng, c_lo, c_hi, shifts[1], moves[1], T)  # [T]
-        radius = np.exp(_trajectory(rng, log_lo, log_hi, log_delta, moves[2], T))  # [T]
+        cx = _trajectory(rng, c_lo, c_hi, shifts[0], moves[0], schedule)  # [T]
+        cy = _trajectory(rng, c_lo, c_hi, shifts[1], moves[1], schedule)  # [T]
+        radius = np.exp(_trajectory(rng, log_lo, log_hi, log_delta, moves[2], schedule))  # [T]
         turn_total = math.radians(rng.uniform(*TURN_DEGREES))
-        angle = rng.uniform(0.0, 2.0 * math.pi) + turn * turn_total * np.arange(T) / (T - 1)  # [T]
+        angle = rng.uniform(0.0, 2.0 * math.pi) + turn * turn_total * schedule  # [T]
 
         shape = int(look_rng.integers(len(CLIP_SHAPES)))
         colour = hsv_to_rgb(look_rng.random(), look_rng.uniform(0.5, 1.0), look_rng.uniform(*COLOUR_VALUE))  # [3]
