@@ -55,8 +55,8 @@ answer = 6 * 7
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_answer", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# A deliberately naive test (plain ==): the pre-grading scan must stop objects equal to everything.
-assert answer == 42, "answer should be 42"
+# Exact types first, as course_utils.grading does: an object that claims to equal everything earns nothing.
+assert type(answer) is int and answer == 42, "answer should be the int 42"
 ### BEGIN HIDDEN TESTS
-assert answer == 42 and not (answer == 41), "answer should be exactly 42 (hidden)"
+assert type(answer) is int and answer == 42 and not (answer == 41), "answer should be exactly 42 (hidden)"
 ### END HIDDEN TESTS

@@ -12,20 +12,40 @@ What happens (every step can be interrupted, even by ``kill -9``, and re-run):
 2. **Collect.** Submissions come from a zip (nbgrader ``zip_collect``, full timestamps,
    see :mod:`autograder.tools.collect`) or a folder, are normalized against the release
    (tampered tests undone) and written to ``submitted/`` atomically.
-3. **Scan.** Student-written cells are read for code that fakes passes
-   (:mod:`autograder.tools.scan`); a finding zeroes the submission and flags it.
-4. **Grade.** N worker processes (default: one per core) each run nbgrader's Autograde
+3. **Scan.** Student-written cells are read for what their code can do to the grading
+   (:mod:`autograder.tools.scan`): a "flag" finding zeroes the submission and flags it,
+   a "review" finding marks it "needs review" for the instructor (graded normally), a
+   "note" is a note.
+4. **Canary.** Before any student, the reference solution (built from ``solutions/``) is
+   graded in the same sandbox with the same settings. If it does not earn full marks the
+   run stops, naming the failing cell and its error: a broken grading environment must
+   not give a whole class 0 (:func:`check_canary`).
+5. **Grade.** N worker processes (default: one per core) each run nbgrader's Autograde
    in-process over a queue of students (no 6 s CLI start per student), sharing one
    gradebook (SQLite by default, or any SQLAlchemy URL such as ``postgresql://...``).
    Kernels run sandboxed (:mod:`autograder.tools.sandbox`) with ``DLCV_QUICK=1``, through
-   :class:`~autograder.tools.safe_execute.SafeExecute` (timeouts, dead kernels, output cap).
-5. **Feedback.** One HTML per student, rendered by nbgrader from a sanitized copy of the
-   graded notebook that holds no hidden test (:mod:`autograder.tools.feedback`).
-6. **Marker.** ``course/.markers/<student>.json`` is written (atomically) only after the
+   :class:`~autograder.tools.safe_execute.SafeExecute` (timeouts, dead kernels, output cap,
+   and a check before each test cell that IPython's hooks and the testing modules are
+   untouched).
+6. **Feedback.** One HTML per student (:mod:`autograder.tools.feedback`): per test cell
+   the score and, for a failed cell, the author-written label of the failing check; no
+   output and no error message of any cell (student code could have put a hidden test
+   there).
+7. **Marker.** ``course/.markers/<student>.json`` is written (atomically) only after the
    grade is in the gradebook and the feedback is written; a re-run grades exactly the
    students without an up-to-date marker.
-7. **Report.** ``<out>/grades.csv`` (student, points per test cell, total, lateness,
-   status, flags) and a table on the terminal.
+8. **Report.** ``<out>/grades.csv`` (student, points per test cell, total, lateness,
+   status, flags, needs review, notes) and a table on the terminal; a warning when more
+   than half the class stopped with an error in the same first cell.
+
+**Instructor-only review notes.** ``Result.review`` is a list of notes ("needs review")
+for the instructor: it shows in the CSV column ``review`` and as a marker in the table,
+never in the student's feedback, and never changes a grade. The scan fills it; class-wide
+checks (such as a copy check) plug in as *review checks*: callables
+``check(settings, results) -> {student: [note, ...]}`` passed to :func:`run`
+(``review_checks=``) or appended to :data:`REVIEW_CHECKS`. They run after grading, on
+every run (their notes are not stored in the markers), and may read each student's
+graded submission with :func:`submitted_notebook`.
 """
 from __future__ import annotations
 
@@ -47,6 +67,7 @@ import time
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
@@ -54,8 +75,12 @@ from autograder.tools import collect, feedback, sandbox, scan
 from autograder.tools.build import REPO, chapter_names, nbgrader, new_course_root, write_source
 
 COURSE_ID = "dlcv"
-GRADER_VERSION = "1"  # part of every marker: bump it to regrade everything after a grader change
+GRADER_VERSION = "2"  # part of every marker: bump it to regrade everything after a grader change
 DEMO = REPO / "autograder" / "demo"
+CANARY = "__reference_solution__"   # the canary's student id (removed from the gradebook afterwards)
+# Errors that are a student's own business (a failed check, an unfinished exercise), not
+# a sign that the grading environment is broken.
+STUDENT_ERRORS = ("AssertionError", "NotImplementedError")
 
 
 @dataclass
@@ -78,6 +103,9 @@ class Settings:
     threads_per_kernel: int = 1
     scan: bool = True          # False only to test the sandbox on its own
     source: str | None = None  # solution source (.py percent or .ipynb); default solutions/<chapter>.py
+    guard: bool = True         # check IPython's hooks and the testing modules before each test cell
+    canary: bool = True        # grade the reference solution first; stop if it loses points
+    ro_paths: list[str] | None = None  # read-only paths a kernel sees; default sandbox.needed_ro_paths()
 
     @property
     def root(self) -> Path:
@@ -102,6 +130,12 @@ def database_url(url: str) -> str:
 
 @dataclass
 class Result:
+    """One student's grade and what the instructor should know about it.
+
+    ``flags`` (the submission was zeroed or stopped for changing the grading machinery),
+    ``review`` ("needs review": instructor-only notes that never change the grade) and
+    ``notes`` go to the CSV and the table, never to the student's feedback.
+    """
     student: str
     status: str = "ok"                  # ok | flagged | kernel died | timeout | no notebook | grader error
     scores: dict[str, float] = field(default_factory=dict)
@@ -116,6 +150,14 @@ class Result:
     key: str = ""
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for the benchmark
+    review: list[str] = field(default_factory=list)   # "needs review" notes, instructor only
+    first_error: str = ""               # "<cell>: <ename>" of the first cell that raised (not a failed check)
+
+
+# A class-wide check that marks submissions "needs review" (e.g. a copy check):
+# check(settings, results) -> {student: [note, ...]}. See the module docstring.
+ReviewCheck = Callable[["Settings", dict[str, Result]], dict[str, list[str]]]
+REVIEW_CHECKS: list[ReviewCheck] = []
 
 
 # ---------------------------------------------------------------- course set-up
@@ -202,44 +244,61 @@ def _safe_name(student: str) -> bool:
 def stage_submissions(s: Settings, ahash: str, log=print) -> tuple[list[str], list[str]]:
     """Collect, normalize and scan every submission; return (all students, students to grade)."""
     release = nbformat.read(s.root / "release" / s.chapter / f"{s.chapter}.ipynb", as_version=4)
+    source = nbformat.read(s.root / "source" / s.chapter / f"{s.chapter}.ipynb", as_version=4)
     raws = collect.gather(Path(s.submissions), s.chapter, Path(s.out) / "collect", s.regex)
     students, pending = [], []
     for raw in raws:
-        if not _safe_name(raw.student):
+        if not _safe_name(raw.student) or raw.student == CANARY:
             log(f"skipping a submission with an unusable student id: {raw.student!r}")
             continue
-        p = _paths(s, raw.student)
         nb = collect.read_notebook(raw.notebook)
         notes = []
         if nb is None:
             notes.append("no readable notebook in the submission: graded as the empty release")
             nb = release
-        findings = scan.scan_notebook(nb, release) if s.scan else []
-        graded_nb = collect.normalize_submission(nb, release)
-        body = nbformat.writes(graded_nb)
-        key = _sha(body, raw.timestamp or "", ahash, GRADER_VERSION, json.dumps([f.to_dict() for f in findings]))[:24]
         students.append(raw.student)
-        marker = _read_marker(p["marker"])
-        if marker and marker.get("key") == key and not s.force and p["feedback"].exists():
-            continue
-        # New or changed submission: replace it atomically (folder swap), then queue it.
-        p["marker"].unlink(missing_ok=True)
-        p["submitted"].parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".stage-", dir=p["submitted"].parent))
-        (tmp / f"{s.chapter}.ipynb").write_text(body)
-        if raw.timestamp:
-            (tmp / "timestamp.txt").write_text(raw.timestamp)
-        old = p["submitted"].with_name(f".old-{s.chapter}")
-        if old.exists():
-            shutil.rmtree(old)
-        if p["submitted"].exists():
-            p["submitted"].rename(old)
-        tmp.rename(p["submitted"])
-        shutil.rmtree(old, ignore_errors=True)
-        collect.write_atomic(p["scan"], json.dumps({"key": key, "findings": [f.to_dict() for f in findings],
-                                                   "notes": notes, "timestamp": raw.timestamp}))
-        pending.append(raw.student)
+        if _stage(s, raw.student, nb, raw.timestamp, ahash, release, source, notes):
+            pending.append(raw.student)
     return students, pending
+
+
+def _stage(s: Settings, student: str, nb, timestamp: str | None, ahash: str, release, source,
+           notes: list[str]) -> bool:
+    """Scan and write one submission into ``submitted/``; False when it is graded already."""
+    p = _paths(s, student)
+    findings = scan.scan_notebook(nb, release, source) if s.scan else []
+    graded_nb = collect.normalize_submission(nb, release)
+    body = nbformat.writes(graded_nb)
+    key = _sha(body, timestamp or "", ahash, GRADER_VERSION, json.dumps([f.to_dict() for f in findings]),
+               json.dumps([s.guard, s.ro_paths]))[:24]
+    marker = _read_marker(p["marker"])
+    if marker and marker.get("key") == key and not s.force and p["feedback"].exists():
+        return False
+    # New or changed submission: replace it atomically (folder swap), then queue it.
+    p["marker"].unlink(missing_ok=True)
+    p["submitted"].parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".stage-", dir=p["submitted"].parent))
+    (tmp / f"{s.chapter}.ipynb").write_text(body)
+    if timestamp:
+        (tmp / "timestamp.txt").write_text(timestamp)
+    old = p["submitted"].with_name(f".old-{s.chapter}")
+    if old.exists():
+        shutil.rmtree(old)
+    if p["submitted"].exists():
+        p["submitted"].rename(old)
+    tmp.rename(p["submitted"])
+    shutil.rmtree(old, ignore_errors=True)
+    collect.write_atomic(p["scan"], json.dumps({"key": key, "findings": [f.to_dict() for f in findings],
+                                               "notes": notes, "timestamp": timestamp}))
+    return True
+
+
+
+
+def submitted_notebook(s: Settings, student: str):
+    """The notebook that was graded for ``student`` (normalized against the release: the
+    student's solution cells and added cells, the course's test cells)."""
+    return nbformat.read(_paths(s, student)["submitted"] / f"{s.chapter}.ipynb", as_version=4)
 
 
 def _read_marker(path: Path) -> dict | None:
@@ -251,7 +310,7 @@ def _read_marker(path: Path) -> dict | None:
 
 # ---------------------------------------------------------------- the worker
 
-def nbgrader_config(s: Settings, runtime: Path):
+def nbgrader_config(s: Settings, runtime: Path, report_file: Path | None = None):
     """The traitlets Config every worker grades with: the course's config plus ours."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
@@ -273,6 +332,9 @@ def nbgrader_config(s: Settings, runtime: Path):
     c.SafeExecute.kill_grace = s.kill_grace
     c.SafeExecute.kernel_name = sandbox.KERNEL_NAME
     c.SafeExecute.interrupt_on_timeout = True
+    c.SafeExecute.guard = s.guard
+    if report_file is not None:
+        c.SafeExecute.report_file = str(report_file)
     c.KernelManager.transport = "ipc"
     c.KernelManager.connection_file = str(runtime / "kernel.json")
     c.KernelManager.shutdown_wait_time = 2.0
@@ -297,16 +359,18 @@ class Worker:
         import subprocess
         subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env={**os.environ, "MPLCONFIGDIR": str(mpl)},
                        capture_output=True, timeout=300)
+        ro_paths = s.ro_paths if s.ro_paths is not None else sandbox.needed_ro_paths()
         cfg = sandbox.SandboxConfig(mode=mode, python=sys.executable, scratch=str(self.scratch), mpl_cache=str(mpl),
                                     runtime=str(self.runtime), uid=sandbox.UID_BASE + wid, gid=sandbox.UID_BASE + wid,
-                                    ro_paths=sandbox.needed_ro_paths(), env=env, memory=s.memory,
+                                    ro_paths=ro_paths, env=env, memory=s.memory,
                                     cpu=max(sandbox.DEFAULT_CPU, 2 * s.notebook_timeout))
         cfg.write(base / "sandbox.json")
         sandbox.write_kernelspec(base / "kernels")
         os.environ["JUPYTER_PATH"] = str(base)
         os.environ["JUPYTER_RUNTIME_DIR"] = str(self.runtime)
         os.environ[sandbox.CONFIG_ENV] = str(base / "sandbox.json")
-        self.config = nbgrader_config(s, self.runtime)
+        self.report_file = base / "execute-report.json"
+        self.config = nbgrader_config(s, self.runtime, self.report_file)
         release = s.root / "release" / s.chapter / f"{s.chapter}.ipynb"
         source = s.root / "source" / s.chapter / f"{s.chapter}.ipynb"
         self.release = nbformat.read(release, as_version=4)
@@ -342,8 +406,11 @@ class Worker:
         shutil.rmtree(self.scratch, ignore_errors=True)
         self.scratch.mkdir(parents=True, exist_ok=True)
         info = json.loads(p["scan"].read_text())
+        findings = [scan.Finding(**f) for f in info["findings"]]
         res = Result(student, key=info["key"], timestamp=info.get("timestamp"),
-                     flags=[str(scan.Finding(**f)) for f in info["findings"]], notes=list(info.get("notes", [])))
+                     flags=[str(f) for f in scan.flags(findings)], review=[str(f) for f in scan.reviews(findings)],
+                     notes=list(info.get("notes", [])) + [str(f) for f in scan.notes(findings)])
+        self.report_file.unlink(missing_ok=True)
         app = Autograde(coursedir=self._coursedir(student), config=self.config)
         app.force = True
         app.create_student = True
@@ -357,9 +424,14 @@ class Worker:
             return res
         graded = nbformat.read(p["autograded"] / f"{s.chapter}.ipynb", as_version=4)
         self._notes_from_outputs(graded, res)
-        if res.flags:
+        self._read_execute_report(res)
+        if res.flags and not res.status.startswith("flagged"):
+            # The scan found code that changes the grading machinery: 0 for the whole
+            # submission. The student's comment shows the findings (their own code, as code).
             res.status = "flagged"
-            self._zero(student, "flagged by the pre-grading scan: " + "; ".join(res.flags)[:1000])
+            self._zero(student, "This submission was set to 0 and flagged for your instructor: its code "
+                                "changes the grading machinery. " + "; ".join(
+                                    f"cell {f.cell}, line {f.line}: {f.detail}" for f in scan.flags(findings))[:1000])
         self._read_grades(student, res)
         t = time.monotonic()
         res.feedback = str(self._feedback(student, graded, res))
@@ -368,10 +440,30 @@ class Worker:
         collect.write_atomic(p["marker"], json.dumps(asdict(res), indent=1))
         return res
 
+    def _read_execute_report(self, res: Result) -> None:
+        """What SafeExecute's runtime check found (see safe_execute.py)."""
+        try:
+            report = json.loads(self.report_file.read_text())
+        except (OSError, ValueError):
+            return
+        if report.get("tampered"):
+            # Instructor only: this text was produced inside the student's kernel.
+            res.flags.append(f"runtime check: {report['tampered']}"[:600])
+            res.status = "flagged"
+        guard = report.get("guard")
+        if guard and guard not in ("ok", "off"):
+            res.notes.append(f"runtime check {guard}"[:300])
+
     def _notes_from_outputs(self, nb, res: Result) -> None:
-        from autograder.tools.safe_execute import KERNEL_DIED, NOT_RUN
+        from autograder.tools.safe_execute import KERNEL_DIED, NOT_RUN, TAMPERED
         for cell in nb.cells:
+            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id")
             for out in cell.get("outputs", []):
+                if (out.get("output_type") == "error" and not res.first_error
+                        and out.get("ename") not in (*STUDENT_ERRORS, NOT_RUN, TAMPERED)):
+                    res.first_error = f"{gid}: {out.get('ename')}: {str(out.get('evalue', ''))[:200]}"
+                if out.get("output_type") == "error" and out.get("ename") == TAMPERED:
+                    continue
                 if out.get("output_type") == "error" and out.get("ename") == KERNEL_DIED:
                     res.status = "kernel died" if "died" in out.get("evalue", "") else "timeout"
                     res.notes.append(f"{cell.get('metadata', {}).get('nbgrader', {}).get('grade_id') or cell.get('id')}: "
@@ -625,11 +717,12 @@ def write_csv(s: Settings, results: dict[str, Result], path: Path) -> Path:
                 cells.append(name)
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["student", *cells, "total", "max", "timestamp", "seconds_late", "status", "flags"])
+    w.writerow(["student", *cells, "total", "max", "timestamp", "seconds_late", "status", "flags", "review", "notes"])
     for student in sorted(results):
         r = results[student]
         w.writerow([student, *[f"{r.scores.get(c, 0.0):g}" for c in cells], f"{r.total:g}", f"{r.max_total:g}",
-                    r.timestamp or "", f"{r.seconds_late:.0f}", r.status, " | ".join(r.flags)])
+                    r.timestamp or "", f"{r.seconds_late:.0f}", r.status, " | ".join(r.flags), " | ".join(r.review),
+                    " | ".join(n.splitlines()[0] for n in r.notes if n.strip())])
     collect.write_atomic(path, buf.getvalue())
     return path
 
@@ -646,11 +739,12 @@ def _late(seconds: float) -> str:
 
 
 def summary_table(results: dict[str, Result]) -> str:
-    rows = [("student", "points", "late", "status", "why")]
+    rows = [("student", "points", "late", "status", "review", "why")]
     for student in sorted(results):
         r = results[student]
-        why = (r.flags[0] if r.flags else (r.notes[0] if r.notes else ""))[:70]
-        rows.append((student, f"{r.total:g} / {r.max_total:g}", _late(r.seconds_late), r.status, why))
+        why = (r.flags[0] if r.flags else r.review[0] if r.review else (r.notes[0] if r.notes else ""))[:70]
+        review = f"needs review ({len(r.review)})" if r.review else ""
+        rows.append((student, f"{r.total:g} / {r.max_total:g}", _late(r.seconds_late), r.status, review, why))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -661,8 +755,13 @@ def summary_table(results: dict[str, Result]) -> str:
     return "\n".join(lines)
 
 
-def run(s: Settings, log=print) -> dict[str, Result]:
-    """The whole pipeline for one chapter; returns every student's result."""
+def run(s: Settings, log=print, review_checks: list[ReviewCheck] | None = None) -> dict[str, Result]:
+    """The whole pipeline for one chapter; returns every student's result.
+
+    ``review_checks`` (default :data:`REVIEW_CHECKS`) add "needs review" notes after
+    grading (see the module docstring). Raises :class:`CanaryError` before any student
+    is graded when the reference solution does not earn full marks in the sandbox.
+    """
     out = Path(s.out)
     with _run_lock(out):
         mode = sandbox.detect_mode(s.sandbox_mode, log)
@@ -671,6 +770,8 @@ def run(s: Settings, log=print) -> dict[str, Result]:
             log(warning)
         ahash = prepare_course(s, log)
         students, pending = stage_submissions(s, ahash, log)
+        if pending and s.canary:
+            check_canary(s, ahash, mode, log)
         log(f"{s.chapter}: {len(students)} submissions, {len(students) - len(pending)} already graded, "
             f"{len(pending)} to grade with {min(s.workers, max(1, len(pending)))} workers (sandbox: {mode})")
         start = time.monotonic()
@@ -678,8 +779,137 @@ def run(s: Settings, log=print) -> dict[str, Result]:
         if pending:
             log(f"graded {len(pending)} notebooks in {time.monotonic() - start:.0f} s")
         results = load_results(s, students, fresh)
+        for check in (REVIEW_CHECKS if review_checks is None else review_checks):
+            for student, extra in (check(s, results) or {}).items():
+                if student in results:
+                    results[student].review += [n for n in extra if n not in results[student].review]
         write_csv(s, results, out / "grades.csv")
+        warning = class_warning(results)
+        collect.write_atomic(out / "warnings.txt", (warning + "\n") if warning else "")
+        if warning:
+            log(warning)
         return results
+
+
+# ---------------------------------------------------------------- is the environment sound?
+
+class CanaryError(RuntimeError):
+    """The reference solution lost points in the grading sandbox: nobody was graded."""
+
+
+def class_warning(results: dict[str, Result]) -> str | None:
+    """A warning when more than half the class stopped with an error (not a failed check)
+    in the same first cell: more likely the grading environment than the students."""
+    graded = [r for r in results.values() if r.max_total]
+    firsts: dict[str, list[str]] = {}
+    for r in graded:
+        if r.first_error:
+            cell = r.first_error.split(":", 1)[0]
+            firsts.setdefault(cell, []).append(r.student)
+    if not firsts or len(graded) < 2:
+        return None
+    cell, who = max(firsts.items(), key=lambda kv: len(kv[1]))
+    if len(who) * 2 <= len(graded):
+        return None
+    example = next(r.first_error for r in graded if r.student == who[0])
+    return (f"WARNING: {len(who)} of {len(graded)} students stopped with an error in the same first cell, "
+            f"{cell} (e.g. {example[:200]}). Check the grading environment before trusting these grades.")
+
+
+def _environment_key(s: Settings, mode: str) -> str:
+    """Changes when anything the canary depends on changes: the grader, the sandbox, the
+    settings, the installed packages, course_utils."""
+    import site
+    parts = [GRADER_VERSION, mode, sys.executable, json.dumps([s.quick, s.cell_timeout, s.notebook_timeout, s.memory,
+                                                              s.threads_per_kernel, s.guard, s.ro_paths])]
+    for d in {*site.getsitepackages(), site.getusersitepackages()}:
+        with contextlib.suppress(OSError):
+            parts.append(",".join(sorted(os.listdir(d))))
+    for f in sorted((REPO / "course_utils").rglob("*.py")):
+        st = f.stat()
+        parts.append(f"{f}:{st.st_size}:{st.st_mtime_ns}")
+    for f in sorted(Path(__file__).parent.glob("*.py")):
+        parts.append(f"{f.name}:{f.stat().st_mtime_ns}")
+    return _sha(*parts)[:24]
+
+
+def check_canary(s: Settings, ahash: str, mode: str, log=print) -> Result:
+    """Grade the reference solution like a student (same sandbox, same settings) and
+    raise :class:`CanaryError` unless it earns full marks. A passing canary is
+    remembered until the assignment, the settings or the environment change."""
+    stamp = s.root / ".canary" / f"{s.chapter}.json"
+    key = _sha(ahash, _environment_key(s, mode))[:24]
+    known = _read_marker(stamp)
+    if known and known.get("key") == key:
+        return Result(**known["result"])
+    log(f"{s.chapter}: grading the reference solution first (the canary) ...")
+    release = nbformat.read(s.root / "release" / s.chapter / f"{s.chapter}.ipynb", as_version=4)
+    source = nbformat.read(s.root / "source" / s.chapter / f"{s.chapter}.ipynb", as_version=4)
+    canary = replace_settings(s, progress=False, force=True, workers=1)
+    try:
+        _stage(canary, CANARY, source, None, ahash, release, source, [])
+        res = grade_pending(canary, [CANARY], mode, log)[CANARY]
+        graded_path = _paths(s, CANARY)["autograded"] / f"{s.chapter}.ipynb"
+        graded = nbformat.read(graded_path, as_version=4) if graded_path.exists() else None
+    finally:
+        _forget_student(s, CANARY)
+    ok = res.status == "ok" and res.max_total > 0 and res.total == res.max_total and not res.flags
+    if not ok:
+        raise CanaryError(canary_message(s, res, graded))
+    collect.write_atomic(stamp, json.dumps({"key": key, "result": asdict(res)}))
+    log(f"{s.chapter}: the reference solution earns {res.total:g} / {res.max_total:g} in the sandbox")
+    return res
+
+
+def canary_message(s: Settings, res: Result, graded) -> str:
+    """Why the canary failed: the first cell with an error, and its error."""
+    head = (f"STOPPED before grading any student: the reference solution of {s.chapter} scored "
+            f"{res.total:g} / {res.max_total:g} in the grading sandbox (status {res.status!r}).")
+    lines = [head]
+    first = None
+    for cell in (graded.cells if graded is not None else []):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                first = (cell, out)
+                break
+        if first:
+            break
+    if first:
+        cell, out = first
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id")
+        ename, evalue = out.get("ename", ""), str(out.get("evalue", ""))[:500]
+        code = next((line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")), "")
+        if ename in ("ModuleNotFoundError", "ImportError") and "course_utils" in evalue:
+            lines.append(f"course_utils cannot be imported inside the sandbox: {ename}: {evalue}")
+        lines.append(f"First failing cell: {gid} ({code[:80]!r}): {ename}: {evalue}")
+    for note in [*res.flags, *res.notes][:5]:
+        lines.append(f"  {note.splitlines()[0][:300]}")
+    lost = [c for c, v in res.scores.items() if v < res.max_scores.get(c, 0)]
+    if lost:
+        lines.append(f"Test cells that lost points: {', '.join(lost)}")
+    lines.append("Check the environment the sandbox sees (`python -m autograder.tools.sandbox check`, "
+                 "the installed packages, --sandbox, --memory-gb, --cell-timeout).")
+    return "\n".join(lines)
+
+
+def replace_settings(s: Settings, **changes) -> Settings:
+    return Settings(**{**asdict(s), **changes})
+
+
+def _forget_student(s: Settings, student: str) -> None:
+    """Remove a student (the canary) from the gradebook and the course folders."""
+    from nbgrader.api import Gradebook, MissingEntry
+    with contextlib.suppress(Exception), Gradebook(s.url, COURSE_ID) as gb:
+        with contextlib.suppress(MissingEntry):
+            gb.remove_submission(s.chapter, student)
+        with contextlib.suppress(MissingEntry):
+            gb.remove_student(student)
+    p = _paths(s, student)
+    for key in ("submitted", "autograded", "feedback_src"):
+        shutil.rmtree(p[key].parent, ignore_errors=True)
+    for key in ("marker", "scan", "feedback"):
+        p[key].unlink(missing_ok=True)
+    shutil.rmtree(s.root / "feedback" / student, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- command line
@@ -735,10 +965,18 @@ def main(argv: list[str] | None = None) -> int:
                      sandbox_mode=args.sandbox, regex=args.regex, deadline=deadline, quick=not args.full,
                      force=args.force, progress=not args.no_progress, source=args.source, scan=not args.no_scan,
                      threads_per_kernel=args.threads)
-        results = run(s)
+        try:
+            results = run(s)
+        except CanaryError as err:
+            print(f"\n{err}", file=sys.stderr)
+            status = 2
+            continue
         print()
         print(f"== {chapter}: grades in {Path(s.out) / 'grades.csv'}, feedback in {Path(s.out) / 'feedback'}/")
         print(summary_table(results))
+        warning = class_warning(results)
+        if warning:
+            print(warning)
         if any(r.status in ("grader error", "not graded") for r in results.values()):
             status = 1
     return status

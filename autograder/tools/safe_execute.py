@@ -15,20 +15,49 @@ instead:
   of prints cannot fill the grader's memory;
 * in test cells, ``execute_result`` outputs are dropped (nbgrader would read a number
   there as partial credit, and student code can publish one through the display hook)
-  and ``clear_output`` is ignored (it could erase the error of a failed test).
+  and ``clear_output`` is ignored (it could erase the error of a failed test);
+* **runtime check** (``guard``): before the first cell, the kernel records the state of
+  IPython's hooks and of the testing modules (:mod:`autograder.tools.kernel_guard`);
+  before each test cell it compares. If something changed, that test cell and every
+  later cell are not run (they score 0, error ``GradingTampered``) and the submission is
+  flagged. The request that asks is an empty, silent one whose answer is a user
+  expression, so no input transformer or cell hook sits between the question and the
+  answer.
+
+``report_file`` (when set) receives a JSON summary for the grader: whether the check
+was installed, and what it found.
 """
 from __future__ import annotations
 
+import ast
 import inspect
+import json
+import re
 import time
+from pathlib import Path
 
 from jupyter_core.utils import run_sync
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Float, Integer
+from traitlets import Bool, Float, Integer, List, Unicode
 
 KERNEL_DIED = "KernelDied"
 NOT_RUN = "CellNotRun"
+TAMPERED = "GradingTampered"
+GUARD_SOURCE = Path(__file__).with_name("kernel_guard.py")
+GUARD_MODULE = "_dlcv_guard"
+# What the runtime check watches, when the notebook imports it (importing a module the
+# notebook never uses would only cost time).
+WATCH_CANDIDATES = ("math", "operator", "functools", "unittest", "numpy", "numpy.testing", "torch", "torch.testing",
+                    "torch.Tensor", "torch.nn.functional", "torchvision", "torchvision.ops", "course_utils.grading",
+                    "course_utils.references")
+_IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_][\w.]*)", re.M)
+
+
+def watched_modules(nb) -> list[str]:
+    """The entries of :data:`WATCH_CANDIDATES` whose top-level package the notebook imports."""
+    roots = {m.split(".")[0] for c in nb.cells if c.get("cell_type") == "code" for m in _IMPORT.findall(c.source)}
+    return [m for m in WATCH_CANDIDATES if m.split(".")[0] in roots]
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
@@ -53,16 +82,31 @@ class SafeExecute(Execute):
     kill_grace = Float(10.0, help="Seconds an interrupted cell gets to stop before the kernel is killed.").tag(config=True)
     notebook_timeout = Integer(900, help="Wall-clock seconds for the whole notebook.").tag(config=True)
     max_output_bytes = Integer(2_000_000, help="Output kept per notebook while it runs.").tag(config=True)
+    guard = Bool(True, help="Check IPython's hooks and the testing modules before each test cell.").tag(config=True)
+    guard_watch = List(Unicode(), default_value=None, allow_none=True,
+                       help="Modules (or classes) the runtime check watches; default: watched_modules(nb).").tag(config=True)
+    guard_timeout = Integer(120, help="Seconds the kernel gets to install or answer the runtime check.").tag(config=True)
+    report_file = Unicode("", help="Where to write a JSON summary for the grader (empty: nowhere).").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._dead_reason: str | None = None
+        self._dead_ename = NOT_RUN
         self._deadline = time.monotonic() + self.notebook_timeout
         self._output_bytes = 0
         self._capped = False
+        self._guard_status: str | None = None if self.guard else "off"
+        self._tampered: str | None = None
+        self._checks = 0
+        self._watch = list(self.guard_watch) if self.guard_watch is not None else watched_modules(nb)
         # nbclient waits this long for the iopub messages of an interrupted cell; a kernel
         # that ignores the interrupt then raises, and we kill it.
         self.iopub_timeout = int(max(1, self.kill_grace))
-        return super().preprocess(nb, resources, km)
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self.report_file:
+                Path(self.report_file).write_text(json.dumps(
+                    {"guard": self._guard_status, "tampered": self._tampered, "checks": self._checks}))
 
     # ------------------------------------------------------------ per cell
 
@@ -71,10 +115,14 @@ class SafeExecute(Execute):
             return cell, resources
         if self._dead_reason is None and time.monotonic() > self._deadline:
             self._kill(f"the notebook ran out of its {self.notebook_timeout} s budget")
-        if self._dead_reason is not None:
-            cell.outputs = [_error(NOT_RUN, f"not run: {self._dead_reason}")]
-            return cell, resources
+        if self._dead_reason is None and self._guard_status is None:
+            self._install_guard()
         self._current_is_grade = _is_grade_cell(cell)
+        if self._dead_reason is None and self._current_is_grade and self._guard_status == "ok":
+            self._check_guard()
+        if self._dead_reason is not None:
+            cell.outputs = [_error(self._dead_ename, f"not run: {self._dead_reason}")]
+            return cell, resources
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except Exception as err:  # DeadKernelError, CellTimeoutError, ... : never abort the notebook
@@ -92,6 +140,57 @@ class SafeExecute(Execute):
         left = max(1, int(self._deadline - time.monotonic()))
         return left if timeout is None else min(timeout, left)
 
+    # ------------------------------------------------------------ runtime check
+
+    def _ask(self, code: str, expression: str):
+        """Run ``code`` silently, then evaluate ``expression`` in the kernel; return its
+        value (a Python literal), or raise ``RuntimeError`` saying why there is none.
+        Returns ``TimeoutError`` (the class) when the kernel did not answer in time."""
+        timeout = max(1, min(self.guard_timeout, int(self._deadline - time.monotonic())))
+        saved = self.timeout
+        self.timeout = timeout  # wait_for_reply reads it
+        try:
+            msg_id = self.kc.execute(code, silent=True, store_history=False, user_expressions={"r": expression})
+            reply = self.wait_for_reply(msg_id)
+        finally:
+            self.timeout = saved
+        if reply is None:
+            return TimeoutError
+        content = reply.get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"the request failed ({content.get('ename')}: {content.get('evalue')})"[:300])
+        answer = content.get("user_expressions", {}).get("r", {})
+        if answer.get("status") != "ok":
+            raise RuntimeError(f"the check raised {answer.get('ename')}: {answer.get('evalue')}"[:300])
+        try:
+            return ast.literal_eval(answer.get("data", {}).get("text/plain", ""))
+        except (ValueError, SyntaxError):
+            raise RuntimeError("the check gave an answer that is not a value") from None
+
+    def _install_guard(self) -> None:
+        """Before any student code runs: load kernel_guard into the kernel and record the state."""
+        define = (f"import types as _dlcv_t, sys as _dlcv_s\n_dlcv_m = _dlcv_t.ModuleType({GUARD_MODULE!r})\n"
+                  f"exec(compile({GUARD_SOURCE.read_text()!r}, '<dlcv-guard>', 'exec'), _dlcv_m.__dict__)\n"
+                  f"_dlcv_s.modules[{GUARD_MODULE!r}] = _dlcv_m\ndel _dlcv_t, _dlcv_s, _dlcv_m")
+        try:
+            answer = self._ask(define, f"__import__('sys').modules[{GUARD_MODULE!r}].install({self._watch!r})")
+        except Exception as err:  # noqa: BLE001  (the grader's problem, not the student's)
+            self._guard_status = f"unavailable: {err}"[:300]
+            return
+        self._guard_status = "ok" if type(answer) is int else f"unavailable: no answer ({answer!r})"[:300]
+
+    def _check_guard(self) -> None:
+        self._checks += 1
+        try:
+            answer = self._ask("", f"__import__('sys').modules[{GUARD_MODULE!r}].check()")
+        except Exception as err:  # noqa: BLE001  (the check was removed or broken: that is tampering too)
+            answer = f"the runtime check could not run: {err}"
+        if answer is TimeoutError:
+            self._kill("the kernel did not answer the grader's check in time")
+        elif not (type(answer) is str and answer == ""):
+            self._tampered = str(answer)[:1000] or "the runtime check gave no answer"
+            self._kill(f"the grading machinery was changed: {self._tampered}", ename=TAMPERED)
+
     # ------------------------------------------------------------ kernel state
 
     def _call(self, fn, *args, **kwargs):
@@ -106,8 +205,9 @@ class SafeExecute(Execute):
         except Exception:  # noqa: BLE001
             return False
 
-    def _kill(self, reason: str) -> None:
+    def _kill(self, reason: str, ename: str = NOT_RUN) -> None:
         self._dead_reason = reason
+        self._dead_ename = ename
         self.log.warning("Stopping the kernel: %s", reason)
         try:
             if self.km is not None and self.km.has_kernel:
