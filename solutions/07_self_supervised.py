@@ -342,7 +342,7 @@ for axis, axis_name in ((0, "row"), (1, "column")):
         "every integer from -2 to 2 should occur")
 ### BEGIN HIDDEN TESTS
 _h_dirs = torch.tensor(NEIGHBOUR_OFFSETS)
-_FORBIDDEN_PAIRS = (ref_pretext.sample_patch_pairs, ref_pretext._sample_patch_pairs_twin, ref_pretext.relative_position_batch)
+_FORBIDDEN_PAIRS = (ref_pretext.sample_patch_pairs, ref_pretext.relative_position_batch)
 with forbid(*_FORBIDDEN_PAIRS, exercise="sample_patch_pairs"):
     _h_c, _h_n, _h_l = sample_patch_pairs((50, 70), 2000, 5, gap=4, max_jitter=3, generator=torch.Generator().manual_seed(7))
     _h_c0, _h_n0, _h_l0 = sample_patch_pairs((21, 33), 50, 7, generator=torch.Generator().manual_seed(8))
@@ -706,7 +706,7 @@ _h_g = torch.Generator().manual_seed(4)
 _h_imgs = torch.rand(3, 3, 9, 4, generator=_h_g) ** 3  # many dark values
 _h_imgs64 = torch.rand(1, 3, 6, 6, generator=_h_g, dtype=torch.float64)
 _FORBIDDEN_LAB = ("skimage.color.rgb2lab", "skimage.color.xyz2lab", "skimage.color.rgb2xyz", ref_color.rgb_to_lab,
-                  ref_color.rgb_to_lab_pixel, ref_color._rgb_to_lab_twin)
+                  ref_color.rgb_to_lab_pixel)
 with forbid(*_FORBIDDEN_LAB, exercise="rgb_to_lab"):
     _h_lab = rgb_to_lab(_h_imgs)
     _h_lab64 = rgb_to_lab(_h_imgs64)
@@ -837,7 +837,7 @@ expected = (torch.floor((ab + 110) / 10).clamp(0, 21)[:, 0] * 22 + torch.floor((
 expect_close(ab_to_bin(ab), expected, "ab_to_bin of a random [2, 2, 3, 4] batch")
 ### BEGIN HIDDEN TESTS
 _h_ab = torch.randn(3, 2, 5, 6, generator=torch.Generator().manual_seed(9), dtype=torch.float64) * 80
-_FORBIDDEN_BINS = (ref_color.ab_to_bin, ref_color._ab_to_bin_twin, "torch.bucketize")
+_FORBIDDEN_BINS = (ref_color.ab_to_bin, "torch.bucketize")
 with forbid(*_FORBIDDEN_BINS, exercise="ab_to_bin"):
     _h_got = ab_to_bin(_h_ab)
     _h_got20 = ab_to_bin(_h_ab.float(), grid_size=20.0, ab_max=120.0)
@@ -1161,8 +1161,7 @@ expect_tensor(got, "nt_xent_loss of [5, 3] embeddings (a 0-d tensor)", shape=())
 expect_close(got, torch.tensor(nt_xent_by_the_formula(z1, z2, 0.5)), "nt_xent_loss of random [5, 3] embeddings, tau 0.5",
              atol=1e-5, rtol=1e-5)
 ### BEGIN HIDDEN TESTS
-_FORBIDDEN_NTXENT = (ref_contrastive.nt_xent, ref_contrastive.nt_xent_loop, ref_contrastive._nt_xent_twin,
-                     ref_contrastive.info_nce)
+_FORBIDDEN_NTXENT = (ref_contrastive.nt_xent, ref_contrastive.nt_xent_loop, ref_contrastive.info_nce)
 _h_g = torch.Generator().manual_seed(12)
 _h_a, _h_b = torch.randn(7, 4, generator=_h_g), torch.randn(7, 4, generator=_h_g)
 _h_expected = ref_contrastive.nt_xent_loop(_h_a, _h_b, 0.3)
@@ -1470,8 +1469,7 @@ expect_close(out, reference_head(h_ref), "ProjectionHead's output (same weights 
 (reference_head(h_ref) ** 2).sum().backward()
 expect_close(h.grad, h_ref.grad, "the gradient of ProjectionHead's output with respect to its input")
 ### BEGIN HIDDEN TESTS
-_FORBIDDEN_HEAD = (ref_ssl.ProjectionHead.__init__, ref_ssl.ProjectionHead.forward, ref_ssl.simclr_step,
-                   ref_ssl._simclr_step_twin)
+_FORBIDDEN_HEAD = (ref_ssl.ProjectionHead.__init__, ref_ssl.ProjectionHead.forward, ref_ssl.simclr_step)
 with forbid(*_FORBIDDEN_HEAD, exercise="ProjectionHead"):
     _h_head = ProjectionHead(3, 7, 2)
     _h_x = torch.randn(9, 3, generator=torch.Generator().manual_seed(5))
@@ -1520,7 +1518,7 @@ _h_opt_ref = torch.optim.Adam(list(_h_enc_ref.parameters()) + list(_h_head_ref.p
 _h_g = torch.Generator().manual_seed(4)
 for _h_step in range(3):
     _h_v1, _h_v2 = torch.rand(5, 1, 4, 4, generator=_h_g), torch.rand(5, 1, 4, 4, generator=_h_g)
-    with forbid(ref_ssl.simclr_step, ref_ssl._simclr_step_twin, exercise="simclr_step"):
+    with forbid(ref_ssl.simclr_step, exercise="simclr_step"):
         _h_got = simclr_step(_h_enc, _h_head, _h_v1, _h_v2, _h_opt, ref_contrastive.nt_xent, 0.2)
     _h_expected = ref_ssl.simclr_step(_h_enc_ref, _h_head_ref, _h_v1, _h_v2, _h_opt_ref, ref_contrastive.nt_xent, 0.2)
     expect_equal(_h_got, _h_expected, f"simclr_step's loss at Adam step {_h_step + 1}", rel_tol=1e-5)
@@ -1769,7 +1767,7 @@ _h_g = torch.Generator().manual_seed(21)
 _h_train = torch.randn(60, 7, generator=_h_g, dtype=torch.float64)
 _h_labels = torch.randint(0, 6, (60,), generator=_h_g)
 _h_test = torch.randn(25, 7, generator=_h_g, dtype=torch.float64)
-_FORBIDDEN_KNN = (ref_probe.knn_predict, ref_probe.knn_predict_loop, ref_probe._knn_predict_twin, ref_probe.knn_accuracy,
+_FORBIDDEN_KNN = (ref_probe.knn_predict, ref_probe.knn_predict_loop, ref_probe.knn_accuracy,
                   "sklearn.neighbors.KNeighborsClassifier.predict", "sklearn.neighbors.NearestNeighbors.kneighbors")
 with forbid(*_FORBIDDEN_KNN, exercise="knn_predict"):
     _h_results = {k: knn_predict(_h_train, _h_labels, _h_test, k=k) for k in (1, 4, 7, 60)}

@@ -573,3 +573,90 @@ def _ap(fn):
         yield fn(precision.tolist(), recall.tolist())
     yield call(fn, torch.tensor([1.0, 0.5]), torch.tensor([0.5, 0.25]), "voc_all")
     yield call(fn, torch.tensor([1.0]), torch.tensor([0.5]), "voc12")
+
+
+# ---------------------------------------------------------------- 07 self-supervised learning
+
+@case("course_utils.losses.contrastive.nt_xent", "course_utils.losses.contrastive.nt_xent_loop")
+def _nt_xent(fn):
+    g = _gen(71)
+    for n, d, tau in ((1, 3, 0.5), (4, 2, 1.0), (6, 5, 0.1)):
+        for dtype in (torch.float32, torch.float64):
+            z1, z2 = torch.randn(n, d, generator=g, dtype=dtype), torch.randn(n, d, generator=g, dtype=dtype)
+            yield fn(z1, z2, tau)
+            yield fn(z1, z2, tau, reduction="none")
+            yield fn(z1, z2, temperature=tau, reduction="sum")
+    yield fn(torch.zeros(0, 3), torch.zeros(0, 3))
+    yield call(fn, torch.zeros(2, 3), torch.zeros(3, 3))
+    yield call(fn, torch.ones(2, 3), torch.ones(2, 3), 0.0)
+
+
+@case("course_utils.ops.color.rgb_to_lab")
+def _rgb_to_lab(fn):
+    g = _gen(72)
+    for shape in ((3, 1, 1), (2, 3, 4, 5), (3, 6, 2)):
+        yield fn(torch.rand(shape, generator=g, dtype=torch.float64) ** 2)
+    yield fn(torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64).view(3, 1, 1))
+    yield fn(torch.zeros(0, 3, 2, 2, dtype=torch.float64)).shape
+    yield call(fn, torch.rand(2, 4, 4))
+
+
+@case("course_utils.ops.color.rgb_to_lab_pixel")
+def _rgb_to_lab_pixel(fn):
+    for rgb in ((1.0, 0.0, 0.0), (0.2, 0.7, 0.1), (0.01, 0.02, 0.03), (0.9, 0.5, 0.95)):
+        yield fn(*rgb)
+
+
+@case("course_utils.ops.color.ab_to_bin")
+def _ab_to_bin(fn):
+    g = _gen(73)
+    for dtype in (torch.float32, torch.float64):
+        ab = torch.randn(2, 2, 3, 4, generator=g, dtype=dtype) * 80
+        yield fn(ab)
+        yield fn(ab, 20.0, 120.0)
+    edges = torch.tensor([[-110.0, -0.5, 0.0, 110.0, 300.0], [109.99, -110.0, 10.0, -300.0, 0.0]]).view(1, 2, 1, 5)
+    yield fn(edges)
+    yield fn(torch.zeros(0, 2, 3, 3))
+    yield call(fn, torch.zeros(1, 3, 2, 2))
+
+
+@case("course_utils.data.pretext.sample_patch_pairs")
+def _patch_pairs(fn):
+    # The reference and its twin draw in different orders: compare the rules, not the draws.
+    for size, patch, gap, jitter in (((32, 32), 8, 2, 1), ((40, 34), 6, 3, 2), ((24, 30), 8, 0, 0)):
+        centre, neighbour, labels = fn(size, 3000, patch, gap, jitter, _gen(74))
+        offsets = torch.tensor([(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)])
+        shift = neighbour - centre - offsets[labels] * (patch + gap)
+        yield (centre.dtype, neighbour.dtype, labels.dtype, tuple(centre.shape), sorted(set(labels.tolist())),
+               sorted(set(shift.flatten().tolist())), centre.min(0).values.tolist(), centre.max(0).values.tolist())
+    yield call(fn, (20, 20), 3, 8, 2, 0)
+
+
+@case("course_utils.metrics.probe.knn_predict", "course_utils.metrics.probe.knn_predict_loop")
+def _knn_probe(fn):
+    g = _gen(75)
+    for dtype in (torch.float32, torch.float64):
+        train_x = torch.randn(30, 4, generator=g, dtype=dtype)
+        train_y = torch.randint(0, 5, (30,), generator=g)
+        test_x = torch.randn(9, 4, generator=g, dtype=dtype)
+        for k in (1, 2, 5, 30):
+            yield fn(train_x, train_y, test_x, k)
+    yield fn(torch.tensor([[1.0, 0.1], [1.0, -0.2], [-1.0, 0.0]]), torch.tensor([1, 0, 0]), torch.tensor([[1.0, 0.0]]), 2)
+    yield fn(torch.randn(4, 2, generator=g), torch.tensor([0, 1, 2, 3]), torch.zeros(0, 2), 1)
+    yield call(fn, torch.randn(3, 2, generator=g), torch.tensor([0, 1, 0]), torch.randn(1, 2, generator=g), 4)
+
+
+@case("course_utils.models.ssl.simclr_step")
+def _simclr_step(fn):
+    from course_utils.losses.contrastive import nt_xent
+    from course_utils.models.ssl import ConvEncoder
+    torch.manual_seed(76)
+    encoder = ConvEncoder(width=4)
+    head = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU(), torch.nn.Linear(8, 4))
+    optimizer = torch.optim.SGD(list(encoder.parameters()) + list(head.parameters()), lr=0.1, momentum=0.9)
+    g = _gen(76)
+    for _ in range(2):
+        v1, v2 = torch.rand(5, 1, 8, 8, generator=g), torch.rand(5, 1, 8, 8, generator=g)
+        yield fn(encoder, head, v1, v2, optimizer, nt_xent, 0.5)
+        yield encoder
+        yield head

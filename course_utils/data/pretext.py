@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
-from course_utils.references import reference_of
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["NEIGHBOUR_OFFSETS", "NEIGHBOUR_NAMES", "sample_patch_pairs", "crop_patches", "relative_position_batch",
            "edge_continuity_guess", "smooth_noise", "rotate_batch", "jigsaw_permutations", "jigsaw_tiles"]
@@ -121,6 +121,7 @@ def crop_patches(images: Tensor, image_index: Tensor, corners: Tensor, patch_siz
     return images[idx, channels, rows[:, None, :, None], cols[:, None, None, :]]  # [N, C, P, P]
 
 
+@not_an_answer("07_self_supervised/patch_pairs", why="a convenience that calls the reference sampler and crops")
 def relative_position_batch(images: Tensor, num_pairs: int, patch_size: int, gap: int = 0, max_jitter: int = 0,
                             generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """``num_pairs`` (centre patch, neighbour patch, label) triples from random images of the batch.

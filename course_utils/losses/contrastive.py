@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from course_utils.checks import check_in, check_tensor
-from course_utils.references import reference_of
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["nt_xent", "nt_xent_loop", "nt_xent_targets", "info_nce"]
 
@@ -139,6 +139,8 @@ def nt_xent_loop(z1: Tensor, z2: Tensor, temperature: float = 0.5, reduction: st
     return _reduce(per_anchor, reduction)
 
 
+@not_an_answer("07_self_supervised/nt_xent_loss", why="InfoNCE with explicit negatives: the exercise's loss "
+               "can be built from it, so the exercise forbids it, but its code is another loss")
 def info_nce(query: Tensor, positive: Tensor, negatives: Tensor, temperature: float = 0.1,
              reduction: str = "mean") -> Tensor:
     """InfoNCE with explicit negatives: the positive must win a softmax against the negatives.

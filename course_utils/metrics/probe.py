@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.checks import check_positive_int, check_tensor
-from course_utils.references import reference_of
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["extract_features", "standardize", "fit_linear_probe", "linear_probe_accuracy", "knn_predict",
            "knn_predict_loop", "knn_accuracy", "retrieve", "few_shot_indices", "label_efficiency"]
@@ -164,6 +164,7 @@ def knn_predict_loop(train_features: Tensor, train_labels: Tensor, test_features
     return torch.tensor(predictions, dtype=torch.int64, device=test_features.device)
 
 
+@not_an_answer("07_self_supervised/knn_predict", why="the accuracy of the reference's predictions")
 def knn_accuracy(train_features: Tensor, train_labels: Tensor, test_features: Tensor, test_labels: Tensor,
                  k: int = 5) -> float:
     """Accuracy of :func:`knn_predict` on the test set."""

@@ -71,6 +71,10 @@ class ConvEncoder(nn.Module):
         return self.pool(self.body(x))  # [N, C, S, S] -> [N, 2w, S/2, S/2] -> [N, feature_dim]
 
 
+_HEAD_WHY = ("its structure (fc1, ReLU, fc2) is spelled out in the exercise's prompt, and the chapter's training "
+             "falls back to it while the exercise is a stub")
+
+
 class ProjectionHead(nn.Module):
     """SimCLR's projection head ``g(h) = fc2(relu(fc1(h)))``.
 
@@ -85,20 +89,16 @@ class ProjectionHead(nn.Module):
         (torch.Size([5, 32]), 6240)
     """
 
+    @not_an_answer("07_self_supervised/projection_head", why=_HEAD_WHY)
     def __init__(self, in_dim: int, hidden_dim: int, out_dim: int) -> None:
         super().__init__()
         self.fc1 = nn.Linear(in_dim, hidden_dim)
         self.relu = nn.ReLU()
         self.fc2 = nn.Linear(hidden_dim, out_dim)
 
+    @not_an_answer("07_self_supervised/projection_head", why=_HEAD_WHY)
     def forward(self, h: Tensor) -> Tensor:
         return self.fc2(self.relu(self.fc1(h)))  # [N, in_dim] -> [N, out_dim]
-
-
-ProjectionHead = not_an_answer(
-    "07_self_supervised/projection_head",
-    why="its structure (fc1, ReLU, fc2) is spelled out in the exercise's prompt, and the chapter's training "
-        "falls back to it while the exercise is a stub")(ProjectionHead)
 
 
 def _simclr_step_twin(encoder, head, view1, view2, optimizer, loss_fn=nt_xent, temperature=0.5):

@@ -51,7 +51,15 @@ def _f(t: float) -> float:
     return t ** (1.0 / 3.0) if t > LAB_EPSILON else LAB_KAPPA_SLOPE * t + 16.0 / 116.0
 
 
-@reference_of("07_self_supervised/rgb_to_lab", twin="skimage.color.rgb2lab")
+def _rgb_to_lab_pixel_twin(r: float, g: float, b: float) -> tuple[float, float, float]:
+    """Twin of :func:`rgb_to_lab_pixel`: ``skimage.color.rgb2lab`` on a one-pixel image."""
+    from skimage.color import rgb2lab
+
+    L, a, b_ = rgb2lab(np.array([[[r, g, b]]], dtype=np.float64))[0, 0].tolist()
+    return L, a, b_
+
+
+@reference_of("07_self_supervised/rgb_to_lab", twin=_rgb_to_lab_pixel_twin)
 def rgb_to_lab_pixel(r: float, g: float, b: float) -> tuple[float, float, float]:
     """One RGB colour (floats in [0, 1]) to (L, a, b), step by step as in the module docstring.
 
