@@ -67,7 +67,8 @@ import course_utils.layers as layers_ref  # the course's reference layers (used 
 from course_utils.ops.conv import receptive_field as receptive_field_ref
 from course_utils.data import DigitsDataset, digits_loaders
 from course_utils.difficulty import c_scores, layer_features, mlp_fit_predict, prediction_depth, probe_predictions
-from course_utils.grading import expect_close, expect_equal, expect_raises, expect_tensor, forbid
+from course_utils.grading import (as_number, as_numbers, expect_answer, expect_close, expect_equal, expect_raises,
+                                  expect_tensor, forbid)
 from course_utils.models import VGG, VGG_CONFIGS, AlexNet, InceptionModule, MobileNetV1, ResNet, SmallResNet
 from course_utils.models import LeNet, resnet18, resnet50
 from course_utils.runtime import budget, get_device, is_quick, report
@@ -226,8 +227,9 @@ def layer_table(specs, input_shape):
         input_shape: (C, H, W) of one input image.
 
     Returns:
-        list with one (output_shape, params) pair per spec: output_shape is a tuple of
-        ints, (C, H, W) after conv/pool layers and (F,) after fc layers; params is an int.
+        list with one (output_shape, params) pair per spec: output_shape holds ints,
+        (C, H, W) after conv/pool layers and (F,) after fc layers; params is an int.
+        (Pairs and shapes may be tuples or lists.)
 
     Raises:
         ValueError: a window larger than its padded input, a conv/pool after an fc
@@ -284,13 +286,13 @@ alexnet_specs = [("conv", 96, 11, 4, 0), ("pool", 3, 2), ("conv", 256, 5, 1, 2),
                  ("conv", 384, 3, 1, 1), ("conv", 384, 3, 1, 1), ("conv", 256, 3, 1, 1), ("pool", 3, 2),
                  ("fc", 4096), ("fc", 4096), ("fc", 1000)]
 student_table = layer_table(alexnet_specs, (3, 227, 227))
-assert isinstance(student_table, list) and len(student_table) == len(alexnet_specs), \
+assert isinstance(student_table, (list, tuple)) and len(student_table) == len(alexnet_specs), \
     f"layer_table should return a list with one entry per spec ({len(alexnet_specs)}), got {student_table!r:.200}"
 for i, ((spec, expected), got) in enumerate(zip(zip(alexnet_specs, torch_layer_table(alexnet_specs, (3, 227, 227))),
                                                 student_table)):
-    assert isinstance(got, tuple) and len(got) == 2, f"entry {i} should be a pair (shape, params), got {got!r}"
-    expect_equal(got[0], expected[0], f"output shape of AlexNet layer {i} {spec}")
-    expect_equal(got[1], expected[1], f"parameters of AlexNet layer {i} {spec}")
+    assert isinstance(got, (tuple, list)) and len(got) == 2, f"entry {i} should be a pair (shape, params), got {got!r}"
+    expect_equal(got[0], expected[0], f"output shape of AlexNet layer {i} {spec}", integer=True)
+    expect_equal(got[1], expected[1], f"parameters of AlexNet layer {i} {spec}", integer=True)
 ### BEGIN HIDDEN TESTS
 _h_vgg_specs = []
 for _h_v in VGG_CONFIGS["vgg16"]:
@@ -305,13 +307,13 @@ with forbid("torch.nn.functional.conv2d", "torch.nn.functional.max_pool2d", "tor
             exercise="layer_table"):
     _h_got = [layer_table(s, shp) for s, shp in _h_cases]
 for (_h_specs, _h_shape), _h_exp, _h_res in zip(_h_cases, _h_expected, _h_got):
-    expect_equal([tuple(r) for r in _h_res], _h_exp, f"layer_table({_h_specs}, {_h_shape})")
+    expect_equal(_h_res, _h_exp, f"layer_table({_h_specs}, {_h_shape})", integer=True)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_layer_table_errors", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 small_specs = [("conv", 4, 3, 1, 0), ("pool", 2, 2), ("fc", 10)]
 small_table = layer_table(small_specs, (1, 8, 8))
-assert isinstance(small_table, list) and len(small_table) == 3, \
+assert isinstance(small_table, (list, tuple)) and len(small_table) == 3, \
     f"layer_table should return one entry per spec for a valid network, got {small_table!r:.200}"
 _ = expect_raises(lambda: layer_table([("conv", 4, 7, 1, 0)], (1, 5, 5)), ValueError,
               "layer_table with a 7x7 kernel on a 5x5 input and no padding")
@@ -321,8 +323,8 @@ _ = expect_raises(lambda: layer_table([("pool", 3, 2)], (2, 2, 8)), ValueError,
 _ = expect_raises(lambda: layer_table([("dense", 10)], (1, 8, 8)), ValueError, "layer_table with an unknown kind")
 _ = expect_raises(lambda: layer_table([("fc", 10), ("conv", 4, 1, 1, 0)], (1, 8, 8)), ValueError,
               "layer_table with a conv after an fc layer")
-expect_equal(layer_table([("conv", 2, 7, 1, 1)], (1, 5, 5))[0][0], (2, 1, 1),
-             "a 7x7 kernel fits a 5x5 input padded by 1 (output 1x1)")
+expect_equal(layer_table([("conv", 2, 7, 1, 1)], (1, 5, 5)), [((2, 1, 1), 2 * (7 * 7 + 1))],
+             "a 7x7 kernel fits a 5x5 input padded by 1 (output 1x1)", integer=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -460,7 +462,7 @@ plt.show()
 # (a $k \times k$ kernel with dilation $d$ leaves $d - 1$ pixels between its taps, so it spans
 # $d(k - 1) + 1$ pixels). Write `receptive_field(layers)` for a stack of layers given as
 # `(kernel_size, stride, dilation)` tuples (pooling layers count as layers with a kernel and
-# a stride and dilation 1). Return a pair of ints `(rf, jump)`: the receptive field of one
+# a stride and dilation 1). Return a pair of ints `(rf, jump)` (a tuple or a list): the receptive field of one
 # output of the last layer, in input pixels, and the distance in input pixels between two
 # neighbouring outputs of the last layer (the product of all strides).
 #
@@ -497,15 +499,15 @@ def receptive_field(layers):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_receptive_field", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-result = receptive_field([(3, 1, 1)] * 3)
-assert isinstance(result, tuple) and len(result) == 2 and all(type(v) is int for v in result), \
-    f"receptive_field should return a pair of ints (rf, jump), got {result!r}"
-expect_equal(receptive_field([(7, 1, 1)]), (7, 1), "receptive_field([(7, 1, 1)]) (a single 7x7 layer)")
-assert result == receptive_field([(7, 1, 1)]), \
-    f"three 3x3 layers should see as far as one 7x7 layer, got {result} vs {receptive_field([(7, 1, 1)])}"
-assert receptive_field([(3, 2, 1), (3, 1, 1)])[0] > receptive_field([(3, 1, 1), (3, 1, 1)])[0], \
-    "a stride in the first layer should make the second layer's window cover more input pixels"
-assert receptive_field([(3, 1, 2)])[0] > 3, "a dilated 3x3 kernel spans more than 3 pixels"
+as_numbers(receptive_field([(3, 1, 1)] * 3), "receptive_field([(3, 1, 1)] * 3), a pair (rf, jump)", length=2,
+           integer=True)
+expect_equal(receptive_field([(7, 1, 1)]), (7, 1), "receptive_field([(7, 1, 1)]) (a single 7x7 layer)", integer=True)
+expect_equal(receptive_field([(3, 1, 1)] * 3), (7, 1),
+             "receptive_field([(3, 1, 1)] * 3) (three 3x3 layers see as far as one 7x7 layer)", integer=True)
+_strided = as_numbers(receptive_field([(3, 2, 1), (3, 1, 1)]), "receptive_field([(3, 2, 1), (3, 1, 1)])", length=2)
+assert _strided[0] > 5, "a stride in the first layer should make the second layer's window cover more input pixels"
+assert as_numbers(receptive_field([(3, 1, 2)]), "receptive_field([(3, 1, 2)])", length=2)[0] > 3, \
+    "a dilated 3x3 kernel spans more than 3 pixels"
 ### BEGIN HIDDEN TESTS
 def _h_measured_rf(stack):
     """Receptive field of the centre output, measured with autograd on conv1d layers of ones."""
@@ -526,11 +528,11 @@ _h_stacks = [[(3, 1, 1), (2, 2, 1), (3, 1, 2), (3, 2, 1), (5, 1, 1)], [(7, 2, 1)
 with forbid(receptive_field_ref, exercise="receptive_field"):
     _h_results = [receptive_field(_h_s) for _h_s in _h_stacks]
 for _h_s, _h_r in zip(_h_stacks, _h_results):
-    expect_equal(_h_r[0], _h_measured_rf(_h_s), f"rf of {_h_s}")
-    expect_equal(_h_r[1], math.prod(s for _, s, _ in _h_s), f"jump of {_h_s}")
+    expect_equal(_h_r, (_h_measured_rf(_h_s), math.prod(s for _, s, _ in _h_s)), f"(rf, jump) of {_h_s}", integer=True)
 _h_vgg = [(2, 2, 1) if v == "M" else (3, 1, 1) for v in VGG_CONFIGS["vgg16"]]
-expect_equal(receptive_field(_h_vgg)[0], receptive_field_ref([(k, s) for k, s, _ in _h_vgg]), "VGG-16 rf")
-expect_equal(receptive_field([]), (1, 1), "receptive_field([])")
+_h_vgg_rf = (_h_measured_rf(_h_vgg), 32)
+expect_equal(receptive_field(_h_vgg), _h_vgg_rf, "(rf, jump) of VGG-16's feature extractor", integer=True)
+expect_equal(receptive_field([]), (1, 1), "receptive_field([])", integer=True)
 _ = expect_raises(lambda: receptive_field([(3, 0, 1)]), ValueError, "receptive_field with stride 0")
 ### END HIDDEN TESTS
 
@@ -784,6 +786,7 @@ def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, mome
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_batch_norm_train", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 def random_bn(channels, seed, dtype=torch.float32):
     """An nn.BatchNorm2d with random affine parameters and running statistics."""
     g = torch.Generator().manual_seed(seed)
@@ -804,6 +807,12 @@ y_torch = bn_ref.train()(x_bn)
 expect_close(y_student, y_torch.detach(), "batch_norm_forward output in training mode (vs nn.BatchNorm2d)", atol=1e-4)
 expect_close(rm, bn_ref.running_mean, "running_mean after one training step (vs nn.BatchNorm2d)")
 expect_close(rv, bn_ref.running_var, "running_var after one training step (vs nn.BatchNorm2d)", atol=1e-4)
+# A batch with a small variance (0.0025) and eps = 0.01: where eps goes matters.
+x_small = 0.05 * torch.randn(4, 2, 3, 3, generator=torch.Generator().manual_seed(4))
+expect_close(batch_norm_forward(x_small, None, None, None, None, training=True, eps=0.01),
+             F.batch_norm(x_small, None, None, training=True, eps=0.01),
+             "training mode, small variance, eps=0.01 (eps goes inside the square root: (x - mean) / sqrt(var + eps))",
+             atol=1e-4)
 ### BEGIN HIDDEN TESTS
 for _h_seed, (_h_shape, _h_mom, _h_dtype) in enumerate([((2, 4, 3, 3), 0.3, torch.float64), ((7, 2, 1, 1), 0.1, torch.float32),
                                                         ((1, 5, 4, 6), 0.05, torch.float64), ((3, 1, 2, 2), 1.0, torch.float64)]):
@@ -833,6 +842,7 @@ expect_close(batch_norm_forward(_h_x, None, None, None, None, training=True),
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_batch_norm_eval", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 bn_ref = random_bn(3, seed=2)
 x_bn = torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(3))
 rm, rv = bn_ref.running_mean.clone(), bn_ref.running_var.clone()
@@ -840,6 +850,11 @@ y_student = batch_norm_forward(x_bn, bn_ref.weight.detach(), bn_ref.bias.detach(
 expect_close(y_student, bn_ref.eval()(x_bn).detach(), "batch_norm_forward output in test mode (vs nn.BatchNorm2d)")
 expect_close(rm, bn_ref.running_mean, "running_mean must not change in test mode")
 expect_close(rv, bn_ref.running_var, "running_var must not change in test mode")
+# Small running variances (0.01) and eps = 0.1: where eps goes matters.
+_rm_small, _rv_small = torch.zeros(3), torch.full((3,), 0.01)
+expect_close(batch_norm_forward(x_bn, None, None, _rm_small.clone(), _rv_small.clone(), training=False, eps=0.1),
+             F.batch_norm(x_bn, _rm_small, _rv_small, training=False, eps=0.1),
+             "test mode, running_var 0.01, eps=0.1 (eps goes inside the square root: (x - mean) / sqrt(var + eps))")
 ### BEGIN HIDDEN TESTS
 for _h_seed in range(3):
     _h_ref = random_bn(4, seed=20 + _h_seed, dtype=torch.float64)
@@ -1226,7 +1241,7 @@ plt.show()
 #
 # Write `separable_conv_cost(c_in, c_out, kernel_size, out_h, out_w)` for a square
 # `kernel_size` convolution **without bias** from `c_in` to `c_out` channels whose output is
-# `out_h × out_w`. Return four ints: the weights of the standard convolution, the weights of
+# `out_h × out_w`. Return four ints (a tuple or a list): the weights of the standard convolution, the weights of
 # its depthwise-separable replacement (depthwise `kernel_size × kernel_size` on `c_in`
 # channels, then pointwise `c_in → c_out`), and the multiply-adds of each. Then use it to find
 # `min_channels_for_8x`: the smallest $C$ for which a 3 × 3 separable convolution with $C$
@@ -1259,9 +1274,7 @@ min_channels_for_8x = next(c for c in range(1, 10_000)
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_separable_conv_cost", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-cost = separable_conv_cost(3, 8, 3, 5, 5)
-assert isinstance(cost, tuple) and len(cost) == 4 and all(type(v) is int for v in cost), \
-    f"separable_conv_cost should return a tuple of four ints, got {cost!r}"
+cost = as_numbers(separable_conv_cost(3, 8, 3, 5, 5), "separable_conv_cost(3, 8, 3, 5, 5)", length=4, integer=True)
 lecture_standard = nn.Conv2d(3, 8, 3, bias=False)
 lecture_separable = nn.Sequential(nn.Conv2d(3, 3, 3, groups=3, bias=False), nn.Conv2d(3, 8, 1, bias=False))
 expect_equal(cost[0], count_parameters(lecture_standard), "standard weights for 3 -> 8 channels, 3x3")
@@ -1280,16 +1293,17 @@ for _h_cin, _h_cout, _h_k, _h_h, _h_w in [(512, 512, 3, 14, 14), (16, 40, 5, 9, 
                 "course_utils.summary.module_macs", layers_ref.depthwise_separable_cost,
                 exercise="separable_conv_cost"):
         _h_got = separable_conv_cost(_h_cin, _h_cout, _h_k, _h_h, _h_w)
-    expect_equal(tuple(_h_got), _h_exp, f"separable_conv_cost({_h_cin}, {_h_cout}, {_h_k}, {_h_h}, {_h_w})")
+    expect_equal(_h_got, _h_exp, f"separable_conv_cost({_h_cin}, {_h_cout}, {_h_k}, {_h_h}, {_h_w})", integer=True)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_min_channels_for_8x", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-assert type(min_channels_for_8x) is int, f"min_channels_for_8x should be an int, got {min_channels_for_8x!r}"
-assert 9 < min_channels_for_8x < 1000, \
+# validity: generic-answer
+assert 9 < as_number(min_channels_for_8x, "min_channels_for_8x", integer=True) < 1000, \
     f"the saving 9C/(9+C) is 4.5 at C = 9 and close to 9 at C = 1000; {min_channels_for_8x} is out of range"
 ### BEGIN HIDDEN TESTS
-_h_saving = lambda c: layers_ref.depthwise_separable_cost(c, 1, 1)["standard"] / layers_ref.depthwise_separable_cost(c, 1, 1)["separable"]
-expect_equal(min_channels_for_8x, min(c for c in range(1, 10_000) if _h_saving(c) >= 8), "min_channels_for_8x")
+_h_saving = lambda c: 9 * c * c / (9 * c + c * c)  # 3x3 standard / separable mult-adds with C channels in and out
+_h_smallest = min(c for c in range(1, 10_000) if _h_saving(c) >= 8)
+expect_answer(min_channels_for_8x, _h_smallest, "min_channels_for_8x", integer=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1362,8 +1376,8 @@ for other, mine in (("VGG 16", "MobileNet-224"), ("GoogLeNet", "MobileNet-224"),
 # (`[N, C]`, one score per class) whose target class is among the `k` highest scores.
 # **Ties** must not depend on luck: a row counts as a hit if *fewer than k* classes have a
 # score strictly higher than the target's score (so a target tied with other classes at the
-# boundary counts as a hit). Return a Python float; raise a `ValueError` unless
-# `1 <= k <= C`. An empty batch returns `nan`.
+# boundary counts as a hit). Return a number (a Python float, or a 0-d tensor); raise a
+# `ValueError` unless `1 <= k <= C`. An empty batch returns `nan`.
 
 # %% nbgrader={"grade": false, "grade_id": "topk_accuracy", "locked": false, "schema_version": 3, "solution": true}
 def topk_accuracy(scores, targets, k):
@@ -1375,7 +1389,7 @@ def topk_accuracy(scores, targets, k):
         k: int, 1 <= k <= C.
 
     Returns:
-        float in [0, 1]: fraction of rows where fewer than k classes score strictly higher
+        a number in [0, 1]: fraction of rows where fewer than k classes score strictly higher
         than the target class (nan for N = 0).
 
     Raises:
@@ -1396,11 +1410,18 @@ g_topk = torch.Generator().manual_seed(0)
 scores_topk = torch.randn(50, 6, generator=g_topk)
 targets_topk = torch.randint(0, 6, (50,), generator=g_topk)
 for k in range(1, 7):
-    got = topk_accuracy(scores_topk, targets_topk, k)
-    assert isinstance(got, float), f"topk_accuracy should return a Python float, got {type(got).__name__}"
-    expected = topk_accuracy_ref(scores_topk, targets_topk, k=k)
-    assert abs(got - expected) < 1e-6, f"top-{k} accuracy on random scores (no ties) is {got}, which is not right"
+    expect_equal(topk_accuracy(scores_topk, targets_topk, k), topk_accuracy_ref(scores_topk, targets_topk, k=k),
+                 f"top-{k} accuracy on 50 rows of random scores (no ties)")
 expect_equal(topk_accuracy(scores_topk, targets_topk, 6), 1.0, "top-C accuracy (every class is in the top C)")
+# Ties: a target tied with other classes counts as a hit if fewer than k classes score strictly higher.
+tie_scores = torch.tensor([[1.0, 1.0, 1.0], [3.0, 2.0, 2.0], [0.5, 0.7, 0.7]])
+expect_equal(topk_accuracy(tie_scores, torch.tensor([2, 2, 1]), 1), 2 / 3,
+             "top-1 with ties [[1, 1, 1], [3, 2, 2], [0.5, 0.7, 0.7]], targets [2, 2, 1] "
+             "(rows 0 and 2: the target ties for the top score, a hit; row 1: class 0 beats it)")
+expect_equal(topk_accuracy(tie_scores, torch.tensor([2, 2, 0]), 2), 2 / 3,
+             "top-2 with ties at the boundary, targets [2, 2, 0] (row 1: only class 0 beats the target, a hit)")
+expect_equal(topk_accuracy(torch.zeros(0, 4), torch.zeros(0, dtype=torch.long), 2), float("nan"),
+             "topk_accuracy of an empty batch (N = 0)")
 ### BEGIN HIDDEN TESTS
 def _h_topk_loop(scores, targets, k):
     hits = 0
@@ -1415,21 +1436,21 @@ _h_int_targets = torch.randint(0, 10, (200,), generator=_h_g)
 with forbid(topk_accuracy_ref, exercise="topk_accuracy"):
     _h_res = {k: topk_accuracy(_h_int_scores, _h_int_targets, k) for k in (1, 2, 3, 5, 10)}
 for _h_k, _h_v in _h_res.items():
-    assert abs(_h_v - _h_topk_loop(_h_int_scores, _h_int_targets, _h_k)) < 1e-6, \
-        f"top-{_h_k} accuracy with tied scores is {_h_v}, expected {_h_topk_loop(_h_int_scores, _h_int_targets, _h_k)}"
-_h_tie = torch.tensor([[1.0, 1.0, 1.0], [3.0, 2.0, 2.0], [0.5, 0.7, 0.7]])
-assert abs(topk_accuracy(_h_tie, torch.tensor([2, 2, 1]), 1) - 2 / 3) < 1e-6, "top-1 with ties at the top is wrong"
-assert abs(topk_accuracy(_h_tie, torch.tensor([2, 2, 0]), 2) - 2 / 3) < 1e-6, "top-2 with ties at the boundary is wrong"
+    expect_equal(_h_v, _h_topk_loop(_h_int_scores, _h_int_targets, _h_k),
+                 f"top-{_h_k} accuracy of 200 rows of integer scores (many ties)")
+_h_tie = torch.tensor([[2.0, 2.0, 2.0, 2.0], [1.0, 5.0, 5.0, 0.0]])
+expect_equal(topk_accuracy(_h_tie, torch.tensor([3, 0]), 1), 0.5, "top-1 with a four-way tie")
 _h_big = torch.randn(1000, 100, generator=_h_g)
 _h_bt = torch.randint(0, 100, (1000,), generator=_h_g)
-assert abs(topk_accuracy(_h_big, _h_bt, 5) - topk_accuracy_ref(_h_big, _h_bt, k=5)) < 1e-6, "top-5 on 100 classes is wrong"
-assert math.isnan(topk_accuracy(torch.zeros(0, 4), torch.zeros(0, dtype=torch.long), 2)), "empty batch should give nan"
+expect_equal(topk_accuracy(_h_big, _h_bt, 5), topk_accuracy_ref(_h_big, _h_bt, k=5), "top-5 on 100 classes")
+expect_equal(topk_accuracy(torch.zeros(0, 7), torch.zeros(0, dtype=torch.long), 7), float("nan"),
+             "topk_accuracy of an empty batch with k = C")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_topk_errors", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 scores_small = torch.tensor([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1]])
 targets_small = torch.tensor([1, 2])
-assert isinstance(topk_accuracy(scores_small, targets_small, 3), float), "topk_accuracy with k = C must work"
+as_number(topk_accuracy(scores_small, targets_small, 3), "topk_accuracy with k = C")
 _ = expect_raises(lambda: topk_accuracy(scores_small, targets_small, 4), ValueError, "topk_accuracy with k > number of classes")
 _ = expect_raises(lambda: topk_accuracy(scores_small, targets_small, 0), ValueError, "topk_accuracy with k = 0")
 ### BEGIN HIDDEN TESTS
@@ -1533,7 +1554,13 @@ def few_shot_split(shots, seed=0):
 
 
 def train_on_target(model, params, x, y, steps, lr, freeze_bn=False):
-    """Full-batch Adam on the few target examples; returns test accuracy on digits 5-9."""
+    """Full-batch Adam on the few target examples; returns test accuracy on digits 5-9.
+
+    Model (the pretrained body, which `fit` left on `device`, and the new head, created on
+    the CPU) and data all go to `device` first: one device for everything.
+    """
+    model.to(device)  # moves the parameters in place, so `params` still names them
+    x, y = x.to(device), y.to(device)
     optimizer = torch.optim.Adam(params, lr=lr)
     for _ in range(steps):
         model.train(not freeze_bn)  # a linear probe keeps the pretrained batch-norm statistics
@@ -1542,7 +1569,8 @@ def train_on_target(model, params, x, y, steps, lr, freeze_bn=False):
         optimizer.step()
     model.eval()
     with torch.no_grad():
-        return float((model(target_x).argmax(dim=1) == target_y).float().mean())
+        predictions = model(target_x.to(device)).argmax(dim=1).cpu()
+    return float((predictions == target_y).float().mean())
 
 
 def with_new_head(model):
@@ -1618,7 +1646,7 @@ report("transfer_scratch_5shot_accuracy", transfer["from scratch"][SHOTS.index(5
 # is multiplied at optimizer step `step` (counting from 0). During the first `warmup_steps`
 # steps it grows linearly and reaches 1 at step `warmup_steps - 1`, i.e.
 # `(step + 1) / warmup_steps`; afterwards it is 1. With `warmup_steps = 0` it is always 1.
-# Both return floats.
+# Both return numbers.
 
 # %% nbgrader={"grade": false, "grade_id": "linear_lr_scaling", "locked": false, "schema_version": 3, "solution": true}
 def scaled_learning_rate(base_lr, base_batch_size, batch_size):
@@ -1643,11 +1671,9 @@ def warmup_factor(step, warmup_steps):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_scaled_learning_rate", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-lr_base = scaled_learning_rate(0.05, 32, 32)
-assert isinstance(lr_base, float), f"scaled_learning_rate should return a float, got {type(lr_base).__name__}"
-expect_equal(lr_base, 0.05, "scaled_learning_rate with an unchanged batch size")
-assert abs(scaled_learning_rate(0.05, 32, 64) - 2 * lr_base) < 1e-12, \
-    f"doubling the batch should double the learning rate: got {scaled_learning_rate(0.05, 32, 64)} for batch 64"
+expect_equal(scaled_learning_rate(0.05, 32, 32), 0.05, "scaled_learning_rate(0.05, 32, 32) (an unchanged batch size)")
+expect_equal(scaled_learning_rate(0.05, 32, 64), 0.1,
+             "scaled_learning_rate(0.05, 32, 64) (doubling the batch doubles the learning rate)")
 _ = expect_raises(lambda: scaled_learning_rate(0.1, 0, 32), ValueError, "scaled_learning_rate with base batch size 0")
 ### BEGIN HIDDEN TESTS
 for _h_lr, _h_b0, _h_b in [(0.1, 256, 8192), (0.1, 256, 32), (3e-4, 64, 96), (1.0, 1, 1)]:
@@ -1658,8 +1684,7 @@ _ = expect_raises(lambda: scaled_learning_rate(0.1, 32, 0), ValueError, "scaled_
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_warmup_factor", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-factors = [warmup_factor(s, 5) for s in range(8)]
-assert all(isinstance(f, float) for f in factors), f"warmup_factor should return floats, got {factors}"
+factors = [as_number(warmup_factor(s, 5), f"warmup_factor({s}, 5)") for s in range(8)]
 assert factors[0] > 0, "the very first step must not have learning rate 0 (it would be a wasted step)"
 assert all(a < b for a, b in zip(factors[:5], factors[1:5])), f"the factor should grow during warm-up, got {factors}"
 expect_equal(factors[4:], [1.0] * 4, "factors from the last warm-up step on")
