@@ -340,6 +340,10 @@ for axis, axis_name in ((0, "row"), (1, "column")):
     assert seen == [-2, -1, 0, 1, 2], (
         f"over 3000 pairs with max_jitter 2 the {axis_name} jitter took the values {seen}; "
         "every integer from -2 to 2 should occur")
+same_jitter = float((jitter[:, 0] == jitter[:, 1]).float().mean())
+assert same_jitter < 0.5, (
+    f"the row and column jitters were equal in {same_jitter:.0%} of the pairs; drawn independently, they agree "
+    "about 1 time in 5")
 ### BEGIN HIDDEN TESTS
 _h_dirs = torch.tensor(NEIGHBOUR_OFFSETS)
 _FORBIDDEN_PAIRS = (ref_pretext.sample_patch_pairs, ref_pretext.relative_position_batch)
@@ -1307,6 +1311,11 @@ def unclipped_views(images, generator):  # brightness shift without clipping
     return images + shift[0], images + shift[1]
 
 
+def second_view_unclipped(images, generator):  # only the second view leaves [0, 1]
+    view1, view2 = noisy_views(images, generator)
+    return view1, view2 + 0.5
+
+
 def global_random_views(images, generator):  # ignores the generator
     return (images + torch.randn(images.shape) * 0.05).clamp(0, 1), (images + torch.randn(images.shape) * 0.05).clamp(0, 1)
 
@@ -1330,6 +1339,7 @@ expected_audits = {
     "identical views": (identical_views, (True, True, False, True, True)),
     "one identical pair among six": (one_identical_pair, (True, True, False, True, True)),
     "views out of [0, 1]": (unclipped_views, (True, False, True, True, True)),
+    "a second view out of [0, 1]": (second_view_unclipped, (True, False, True, True, True)),
     "a generator that ignores its seed": (global_random_views, (True, True, True, False, True)),
     "deterministic views": (fixed_views, (True, True, True, True, False)),
     "views of the wrong shape": (smaller_views, (False,) * 5),
