@@ -55,7 +55,8 @@ from torch import nn
 
 from course_utils.ops import conv as ref_conv  # the course's reference ops (used after the exercises)
 from course_utils.data import digits_loaders, load_photo
-from course_utils.grading import expect_close, expect_equal, expect_raises, expect_tensor, forbid
+from course_utils.grading import (as_bool, as_number, as_numbers, expect_answer, expect_close, expect_equal, expect_raises,
+                                  expect_tensor, forbid)
 from course_utils.models import LeNet
 from course_utils.runtime import budget, get_device, report
 from course_utils.summary import count_parameters, summarize
@@ -372,7 +373,7 @@ def torch_output_size(in_size, kernel_size, stride=1, padding=0, dilation=1):
 
 for config in [(32, 5), (7, 3, 1), (7, 3, 2), (32, 3, 1, 1), (227, 11, 4), (10, 3, 1, 0, 2), (1, 1)]:
     expect_equal(conv_output_size(*config), torch_output_size(*config),
-                 f"conv_output_size{config} (arguments: in_size, kernel_size, stride, padding, dilation)")
+                 f"conv_output_size{config} (arguments: in_size, kernel_size, stride, padding, dilation)", integer=True)
 ### BEGIN HIDDEN TESTS
 _h_gen = torch.Generator().manual_seed(20240602)
 for _h_trial in range(40):
@@ -385,14 +386,22 @@ for _h_trial in range(40):
     _h_cfg = (_h_n, _h_k, _h_s, _h_p, _h_d)
     with forbid("torch.nn.functional.conv2d", ref_conv.conv_output_size, exercise="conv_output_size"):
         _h_got = conv_output_size(*_h_cfg)
-    expect_equal(_h_got, torch_output_size(*_h_cfg), f"conv_output_size{_h_cfg}")
+    expect_equal(_h_got, torch_output_size(*_h_cfg), f"conv_output_size{_h_cfg}", integer=True)
 _h_big = conv_output_size(in_size=224, kernel_size=3, stride=1, padding=1, dilation=1)
-expect_equal(_h_big, 224, "conv_output_size(224, 3, stride=1, padding=1) called with keywords")
+expect_equal(_h_big, 224, "conv_output_size(224, 3, stride=1, padding=1) called with keywords", integer=True)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_conv_output_size_errors", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # A configuration that fits must work, and the impossible ones must raise ValueError.
-expect_equal(conv_output_size(7, 3, stride=2), torch_output_size(7, 3, stride=2), "conv_output_size(7, 3, stride=2)")
+def torch_output_size(in_size, kernel_size, stride=1, padding=0, dilation=1):
+    """Output length of F.conv2d, run on the meta device (shapes only)."""
+    x = torch.empty(1, 1, in_size, 1, device="meta")
+    w = torch.empty(1, 1, kernel_size, 1, device="meta")
+    return F.conv2d(x, w, stride=stride, padding=(padding, 0), dilation=dilation).shape[2]
+
+
+expect_equal(conv_output_size(7, 3, stride=2), torch_output_size(7, 3, stride=2), "conv_output_size(7, 3, stride=2)",
+             integer=True)
 err = expect_raises(lambda: conv_output_size(7, 3, stride=3), ValueError,
                     "conv_output_size(7, 3, stride=3) (stride 3 leaves pixels uncovered)")
 assert str(err).strip(), "the ValueError for a stride that does not fit should carry a message"
@@ -410,7 +419,8 @@ for _h_bad in [(3, 5), (4, 3, 1, 0, 3), (1, 2), (5, 9, 1, 1)]:
     expect_raises(lambda: conv_output_size(*_h_bad), ValueError, f"conv_output_size{_h_bad} (filter too large)")
 for _h_bad in [(0, 3), (7, 0), (7, 3, 0), (7, 3, 1, -1), (7, 3, 1, 0, 0)]:
     expect_raises(lambda: conv_output_size(*_h_bad), ValueError, f"conv_output_size{_h_bad} (invalid argument)")
-expect_equal(conv_output_size(5, 3, 1, 0, 2), torch_output_size(5, 3, 1, 0, 2), "conv_output_size(5, 3, dilation=2)")
+_h_dilated = torch_output_size(5, 3, 1, 0, 2)
+expect_equal(conv_output_size(5, 3, 1, 0, 2), _h_dilated, "conv_output_size(5, 3, dilation=2)", integer=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -549,6 +559,7 @@ def conv2d_loops(x, weight, bias=None, stride=1, padding=0):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_conv2d_loops_basic", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 # Stride 1, no padding: several channels and a bias, then one channel without bias.
 torch.manual_seed(0)
 x = torch.randn(2, 3, 6, 7)
@@ -582,6 +593,7 @@ expect_close(_h_out_d, F.conv2d(_h_x, _h_w1), "conv2d_loops with a 1x1 kernel", 
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_conv2d_loops_stride_padding", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 # Stride and zero padding, on a non-square input.
 torch.manual_seed(1)
 x = torch.randn(1, 2, 7, 9)
@@ -632,13 +644,16 @@ for (_h_x, _h_w, _h_b, _h_s, _h_p), _h_out in zip(_h_cases, _h_results):
 #
 # 1. An input of 32 × 32 × 3 (height × width × channels) goes through a layer of six
 #    5 × 5 filters with stride 1 and no padding. What is the output size? Give
-#    `conv1_output_shape` as a tuple `(H, W, C)`.
+#    `conv1_output_shape` as `(H, W, C)`, three ints (a tuple or a list).
 # 2. A layer of five 5 × 5 filters on the same 32 × 32 × 3 input. How many parameters
 #    (weights and biases) does it have? `conv1_num_params`, an int.
-# 3. The same five filters, now with **stride 3**. What is the output width
-#    `stride3_output_size` (an int)?
-# 4. Does stride 3 fit a 7-pixel-wide input with a 3 × 3 filter (no padding), in the sense
-#    of the lecture's rule that every pixel must be covered? `stride3_fits_7`, a bool.
+# 3. The same five filters, now with **stride 3**, on a 35 × 35 × 3 input. What is the
+#    output width `stride3_output_size` (an int)?
+# 4. Does stride 3 fit a 7-pixel-wide input with a **4 × 4** filter (no padding), in the
+#    sense of the lecture's rule that every pixel must be covered? `stride3_fits_7`, a bool.
+#
+# (The lecture's own stride examples, a 32-pixel input and a 3 × 3 filter on 7 pixels, are
+# worked out after the quiz.)
 
 # %% nbgrader={"grade": false, "grade_id": "answers_conv_arithmetic", "locked": false, "schema_version": 3, "solution": true}
 # conv1_output_shape = (H, W, C)   conv1_num_params = ...
@@ -646,42 +661,40 @@ for (_h_x, _h_w, _h_b, _h_s, _h_p), _h_out in zip(_h_cases, _h_results):
 ### BEGIN SOLUTION
 conv1_output_shape = (32 - 5 + 1, 32 - 5 + 1, 6)
 conv1_num_params = 5 * 5 * 3 * 5 + 5          # weights (k*k*C_in per filter) + one bias per filter
-stride3_output_size = (32 - 5) // 3 + 1
-stride3_fits_7 = (7 - 3) % 3 == 0
+stride3_output_size = (35 - 5) // 3 + 1
+stride3_fits_7 = (7 - 4) % 3 == 0
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_conv1_output_shape", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-assert isinstance(conv1_output_shape, tuple) and len(conv1_output_shape) == 3, \
-    f"conv1_output_shape should be a tuple (H, W, C) of three ints, got {conv1_output_shape!r}"
-assert all(type(v) is int for v in conv1_output_shape), \
-    f"the entries of conv1_output_shape should be ints, got {[type(v).__name__ for v in conv1_output_shape]}"
-assert conv1_output_shape[0] == conv1_output_shape[1], \
+_shape = as_numbers(conv1_output_shape, "conv1_output_shape (H, W, C)", length=3, integer=True)
+assert _shape[0] == _shape[1], \
     "a square input and a square filter give a square output: H and W should be equal (is C last?)"
-assert conv1_output_shape[0] < 32, "without padding the output is smaller than the 32-pixel input"
+assert _shape[0] < 32, "without padding the output is smaller than the 32-pixel input"
 ### BEGIN HIDDEN TESTS
 _h_shape = nn.Conv2d(3, 6, 5)(torch.zeros(1, 3, 32, 32)).shape  # [1, C, H, W]
-expect_equal(conv1_output_shape, (_h_shape[2], _h_shape[3], _h_shape[1]), "conv1_output_shape")
+expect_answer(conv1_output_shape, (_h_shape[2], _h_shape[3], _h_shape[1]), "conv1_output_shape", integer=True)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_conv1_num_params", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-assert type(conv1_num_params) is int, f"conv1_num_params should be an int, got {type(conv1_num_params).__name__}"
-assert conv1_num_params > 0, f"conv1_num_params should be positive, got {conv1_num_params}"
+assert as_number(conv1_num_params, "conv1_num_params", integer=True) > 0, \
+    f"conv1_num_params should be positive, got {conv1_num_params}"
 # Hint: each filter has kH * kW * C_in weights, and each filter has a bias.
 ### BEGIN HIDDEN TESTS
-expect_equal(conv1_num_params, sum(p.numel() for p in nn.Conv2d(3, 5, 5).parameters()), "conv1_num_params")
+expect_answer(conv1_num_params, sum(p.numel() for p in nn.Conv2d(3, 5, 5).parameters()), "conv1_num_params",
+              integer=True, hint="each filter has kH * kW * C_in weights and one bias")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_stride_fits", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-assert type(stride3_output_size) is int, \
-    f"stride3_output_size should be an int, got {type(stride3_output_size).__name__} {stride3_output_size!r}"
-assert 1 <= stride3_output_size < 28, "with stride 3 the output is smaller than the 28 pixels of stride 1"
-assert type(stride3_fits_7) is bool, f"stride3_fits_7 should be True or False, got {stride3_fits_7!r}"
+# validity: generic-answer
+assert 1 <= as_number(stride3_output_size, "stride3_output_size", integer=True) < 31, \
+    "with stride 3 the output is smaller than the 31 pixels of stride 1"
+as_bool(stride3_fits_7, "stride3_fits_7")
 ### BEGIN HIDDEN TESTS
-_h_out3 = nn.Conv2d(3, 5, 5, stride=3)(torch.zeros(1, 3, 32, 32)).shape[-1]
-expect_equal(stride3_output_size, _h_out3, "stride3_output_size")
-assert (_h_out3 - 1) * 3 + 5 == 32  # the course's own claim: this configuration tiles exactly
-_h_out7 = nn.Conv2d(1, 1, 3, stride=3)(torch.zeros(1, 1, 7, 7)).shape[-1]
-expect_equal(stride3_fits_7, (_h_out7 - 1) * 3 + 3 == 7, "stride3_fits_7")
+_h_out3 = nn.Conv2d(3, 5, 5, stride=3)(torch.zeros(1, 3, 35, 35)).shape[-1]
+expect_answer(stride3_output_size, _h_out3, "stride3_output_size", integer=True)
+assert (_h_out3 - 1) * 3 + 5 == 35  # the course's own claim: this configuration tiles exactly
+_h_out7 = nn.Conv2d(1, 1, 4, stride=3)(torch.zeros(1, 1, 7, 7)).shape[-1]
+expect_answer(stride3_fits_7, (_h_out7 - 1) * 3 + 4 == 7, "stride3_fits_7")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -691,7 +704,7 @@ expect_equal(stride3_fits_7, (_h_out7 - 1) * 3 + 3 == 7, "stride3_fits_7")
 # fit" a 32-pixel input. They do: $(32 - 5)/3 + 1 = 10$ exactly, so the output is
 # 10 × 10 × 5, as the lecture's own slide computes, and the ten windows start at
 # 0, 3, …, 27 and the last one ends exactly on pixel 31. The parameter count does not
-# change with the stride (380 either way); only the number of positions does. The
+# change with the stride (the cell checks it); only the number of positions does. The
 # lecture's real "doesn't fit" example is the 7-pixel input with a 3 × 3 filter at
 # stride 3, where $(7 - 3)/3 + 1 = 2.33$. The cell below checks both with the course's
 # strict `conv_output_size` and with PyTorch.
@@ -705,7 +718,8 @@ for n, k, s in [(32, 5, 3), (7, 3, 3)]:
     except ValueError as err:
         verdict = f"rejected ({err})"
     print(f"N={n}, F={k}, S={s}: (N - F)/S + 1 = {exact:.2f}; PyTorch reads pixels 0..{last_end} of 0..{n - 1}; {verdict}")
-print("parameters at stride 1 and 3:", count_parameters(nn.Conv2d(3, 5, 5)), count_parameters(nn.Conv2d(3, 5, 5, stride=3)))
+print("the same number of parameters at stride 1 and 3:",
+      count_parameters(nn.Conv2d(3, 5, 5)) == count_parameters(nn.Conv2d(3, 5, 5, stride=3)))
 
 # %% [markdown]
 # ## 7. Pooling
@@ -758,6 +772,7 @@ def max_pool2d_forward(x, kernel_size, stride=None):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_max_pool2d_forward", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 torch.manual_seed(2)
 x = torch.randn(2, 3, 6, 6)
 expect_close(max_pool2d_forward(x, 2), F.max_pool2d(x, 2), "max_pool2d_forward(x, 2) for x [2, 3, 6, 6]")
@@ -794,7 +809,7 @@ _ = expect_tensor(_h_pooled[3], "max_pool2d_forward on float64 input", dtype=tor
 # number (the slide shows it rounded to one decimal). Compute both:
 #
 # * `pooled_example`: the 2 × 2 max-pooled result, a `torch.Tensor` of shape `[2, 2]`;
-# * `global_average_example`: the average of all 16 values, a float.
+# * `global_average_example`: the average of all 16 values, a number.
 
 # %%
 lecture_pool_input = torch.tensor([[1.0, 1.0, 2.0, 4.0],
@@ -812,16 +827,16 @@ global_average_example = float(lecture_pool_input.sum()) / lecture_pool_input.nu
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_pooling_answers", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# validity: generic-answer
 _ = expect_tensor(pooled_example, "pooled_example", shape=(2, 2))
-assert all(float(v) in lecture_pool_input.flatten().tolist() for v in pooled_example.flatten()), \
+assert all(v in [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 0.0] for v in pooled_example.flatten().tolist()), \
     "max pooling picks values of the input; pooled_example contains a value that is not in lecture_pool_input"
-assert isinstance(global_average_example, float), \
-    f"global_average_example should be a float, got {type(global_average_example).__name__}"
+as_number(global_average_example, "global_average_example")
 ### BEGIN HIDDEN TESTS
-expect_close(pooled_example.double(), F.max_pool2d(lecture_pool_input.view(1, 1, 4, 4), 2)[0, 0].double(),
-             "pooled_example")
-_h_avg = float(F.avg_pool2d(lecture_pool_input.view(1, 1, 4, 4), 4))
-assert abs(global_average_example - _h_avg) < 1e-6, f"global_average_example is {global_average_example}, not right"
+_h_pool_in = torch.tensor([[1.0, 1.0, 2.0, 4.0], [5.0, 6.0, 7.0, 8.0], [3.0, 2.0, 1.0, 0.0], [1.0, 1.0, 3.0, 4.0]])
+expect_answer(pooled_example.tolist(), F.max_pool2d(_h_pool_in.view(1, 1, 4, 4), 2)[0, 0].tolist(), "pooled_example")
+_h_avg = float(F.avg_pool2d(_h_pool_in.view(1, 1, 4, 4), 4))
+expect_answer(global_average_example, _h_avg, "global_average_example")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -913,9 +928,9 @@ convs_for_200 = next(n for n in range(1, 1000) if rf_stack(n) >= 200)
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_rf_stack", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-assert type(rf_stack(1)) is int, f"rf_stack(1) should be an int, got {type(rf_stack(1)).__name__}"
-expect_equal(rf_stack(1), 3, "rf_stack(1) (a single 3x3 convolution sees 3 pixels)")
-assert rf_stack(2) > rf_stack(1), "stacking a second layer must enlarge the receptive field"
+# validity: generic-answer
+expect_equal(rf_stack(1), 3, "rf_stack(1) (a single 3x3 convolution sees 3 pixels)", integer=True)
+assert as_number(rf_stack(2), "rf_stack(2)", integer=True) > 3, "stacking a second layer must enlarge the receptive field"
 ### BEGIN HIDDEN TESTS
 def _h_rf_by_autograd(depth):
     _h_stack = nn.Sequential(*[nn.Conv2d(1, 1, 3, bias=False) for _ in range(depth)])
@@ -929,57 +944,55 @@ def _h_rf_by_autograd(depth):
 
 
 for _h_depth in (1, 2, 3, 5, 8):
-    expect_equal(rf_stack(_h_depth), _h_rf_by_autograd(_h_depth), f"rf_stack({_h_depth})")
-expect_equal(rf_stack(150), ref_conv.receptive_field([(3, 1)] * 150), "rf_stack(150)")
+    expect_answer(rf_stack(_h_depth), _h_rf_by_autograd(_h_depth), f"rf_stack({_h_depth})", integer=True)
+expect_answer(rf_stack(150), _h_rf_by_autograd(150), "rf_stack(150)", integer=True)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_convs_for_200", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-assert type(convs_for_200) is int, f"convs_for_200 should be an int, got {type(convs_for_200).__name__}"
-assert convs_for_200 > 10, "ten 3x3 layers see far less than 200 pixels; convs_for_200 is too small"
+assert as_number(convs_for_200, "convs_for_200", integer=True) > 10, \
+    "ten 3x3 layers see far less than 200 pixels; convs_for_200 is too small"
 ### BEGIN HIDDEN TESTS
-_h_needed = min(n for n in range(1, 1000) if ref_conv.receptive_field([(3, 1)] * n) >= 200)
-expect_equal(convs_for_200, _h_needed, "convs_for_200")
+_h_needed = min(n for n in range(1, 1000) if 2 * n + 1 >= 200)  # n stacked 3x3 layers see 2n + 1 pixels
+expect_answer(convs_for_200, _h_needed, "convs_for_200", integer=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # Deep stacks are not only slow, they are memory hungry: every layer's activations must
 # be kept for the backward pass. The segmentation slides of the computer vision lecture
-# take a stack of 3 × 3 convolutions with 200 channels on a 400 × 400 image. How much
-# memory does the output of **one** such layer take for one image in float32 (4 bytes per
-# value)? Give `feature_map_bytes` (an int, in bytes) and `feature_map_mib` (a float, in
-# mebibytes: 1 MiB = 2^20 bytes).
+# take a stack of 3 × 3 convolutions with 200 channels on a 400 × 400 image (we check their
+# numbers after this question). Take a smaller layer of such a stack: 96 channels on a
+# 300 × 300 image. How much memory does the output of **one** such layer take for one
+# image in float32 (4 bytes per value)? Give `feature_map_bytes` (an int, in bytes) and
+# `feature_map_mib` (a number, in mebibytes: 1 MiB = 2^20 bytes).
 
 # %% nbgrader={"grade": false, "grade_id": "answers_memory", "locked": false, "schema_version": 3, "solution": true}
 # feature_map_bytes = ...   (int, bytes)
 # feature_map_mib = ...     (float, MiB)
 ### BEGIN SOLUTION
-feature_map_bytes = 200 * 400 * 400 * 4
+feature_map_bytes = 96 * 300 * 300 * 4
 feature_map_mib = feature_map_bytes / 2**20
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_activation_memory", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-assert type(feature_map_bytes) is int, f"feature_map_bytes should be an int, got {type(feature_map_bytes).__name__}"
-assert feature_map_bytes > 10**6, "200 x 400 x 400 values take far more than a megabyte: is this in bytes?"
-assert isinstance(feature_map_mib, float), f"feature_map_mib should be a float, got {type(feature_map_mib).__name__}"
+assert as_number(feature_map_bytes, "feature_map_bytes", integer=True) > 10**6, \
+    "96 x 300 x 300 values take far more than a megabyte: is this in bytes?"
+as_number(feature_map_mib, "feature_map_mib")
 ### BEGIN HIDDEN TESTS
-_h_meta = torch.empty(200, 400, 400, dtype=torch.float32, device="meta")
-expect_equal(feature_map_bytes, _h_meta.nelement() * _h_meta.element_size(), "feature_map_bytes")
-assert abs(feature_map_mib - _h_meta.nelement() * _h_meta.element_size() / 1024**2) < 1e-6, \
-    f"feature_map_mib is {feature_map_mib}, not right"
+_h_meta = torch.empty(96, 300, 300, dtype=torch.float32, device="meta")
+expect_answer(feature_map_bytes, _h_meta.nelement() * _h_meta.element_size(), "feature_map_bytes", integer=True)
+expect_answer(feature_map_mib, _h_meta.nelement() * _h_meta.element_size() / 1024**2, "feature_map_mib")
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # **MB or MiB?** The slide says "200 · 400 · 400 · 4 bytes = 122 MB". The product is
 # 128,000,000 bytes, which is 128 MB in decimal megabytes (10^6 bytes) but about 122 MiB
-# in binary mebibytes (2^20 bytes). The slide mixes the two units; the same happens in
-# its follow-up "100 layers with batch size 20 need 238 GB", which is 256 GB or 238 GiB.
-# Either way the conclusion stands: a deep stack at full resolution does not fit in a GPU.
+# in binary mebibytes (2^20 bytes). The slide mixes the two units (chapter 4 meets the
+# same mix-up again, for the memory of the whole stack). Either way the conclusion stands:
+# a deep stack at full resolution does not fit in a GPU.
 
 # %%
 one_map = ref_conv.activation_bytes(200, 400, 400)
-whole_stack = ref_conv.activation_bytes(200, 400, 400, batch=20, layers=100)
 print(f"one feature map: {one_map:,} bytes = {one_map / 1e6:.0f} MB = {one_map / 2**20:.1f} MiB")
-print(f"100 layers x batch 20: {whole_stack / 1e9:.0f} GB = {whole_stack / 2**30:.1f} GiB")
 
 # %% [markdown]
 # ## 9. An example network, layer by layer
@@ -1010,12 +1023,9 @@ example_gap_head_params = 10 * 10 + 10
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_example_network_convs", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-assert isinstance(example_conv_params, (list, tuple)), \
-    f"example_conv_params should be a list of ints, got {type(example_conv_params).__name__}"
-assert len(example_conv_params) == 6, \
-    f"how many pools bring 32 down to 4, with two convs before each? got {len(example_conv_params)} convs"
-assert all(type(v) is int for v in example_conv_params), "example_conv_params should contain ints"
-assert example_conv_params[0] < example_conv_params[1], \
+_convs = as_numbers(example_conv_params, "example_conv_params", integer=True)
+assert len(_convs) == 6, f"how many pools bring 32 down to 4, with two convs before each? got {len(_convs)} convs"
+assert _convs[0] < _convs[1], \
     "the first conv sees only 3 input channels, so it has fewer parameters than the second"
 ### BEGIN HIDDEN TESTS
 _h_body = nn.Sequential(
@@ -1023,26 +1033,26 @@ _h_body = nn.Sequential(
     nn.Conv2d(10, 10, 3, padding=1), nn.ReLU(), nn.Conv2d(10, 10, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
     nn.Conv2d(10, 10, 3, padding=1), nn.ReLU(), nn.Conv2d(10, 10, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
 assert tuple(_h_body(torch.zeros(1, 3, 32, 32)).shape) == (1, 10, 4, 4)
-expect_equal(list(example_conv_params), [count_parameters(m) for m in _h_body if isinstance(m, nn.Conv2d)],
-             "example_conv_params")
+expect_answer(example_conv_params, [count_parameters(m) for m in _h_body if isinstance(m, nn.Conv2d)],
+              "example_conv_params", integer=True)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_example_network_heads", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-assert type(example_fc_head_params) is int and type(example_gap_head_params) is int, \
-    "example_fc_head_params and example_gap_head_params should be ints"
-assert example_gap_head_params < example_fc_head_params, \
+assert (as_number(example_gap_head_params, "example_gap_head_params", integer=True)
+        < as_number(example_fc_head_params, "example_fc_head_params", integer=True)), \
     "averaging each channel first leaves fewer inputs for the linear layer: the GAP head should be smaller"
 ### BEGIN HIDDEN TESTS
 _h_fc_head = nn.Sequential(nn.Flatten(), nn.Linear(10 * 4 * 4, 10))
 _h_gap_head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(10, 10))
-expect_equal(example_fc_head_params, count_parameters(_h_fc_head), "example_fc_head_params")
-expect_equal(example_gap_head_params, count_parameters(_h_gap_head), "example_gap_head_params")
+expect_answer(example_fc_head_params, count_parameters(_h_fc_head), "example_fc_head_params", integer=True)
+expect_answer(example_gap_head_params, count_parameters(_h_gap_head), "example_gap_head_params", integer=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Now let PyTorch check the arithmetic. The cell builds the network from `nn` layers and
-# prints the table of `course_utils.summary.summarize`: output shape, parameters and
-# multiply-adds of every layer.
+# Now let PyTorch do this arithmetic. The cell builds the same network from `nn` layers, but
+# with 16 filters per convolution instead of 10 (with 10, the table would print your
+# answers), and prints the table of `course_utils.summary.summarize`: output shape,
+# parameters and multiply-adds of every layer. Check your formulas against it.
 #
 # One detail of the slides does not add up. In the second stage they write "CONV with 10
 # 3 × 3 filters, stride 1" without padding, yet keep 16 × 16 maps. Without padding a
@@ -1058,14 +1068,16 @@ def conv_stage(c_in, c_out, padding=1):
             nn.Conv2d(c_out, c_out, 3, padding=padding), nn.ReLU(), nn.MaxPool2d(2)]
 
 
-example_net = nn.Sequential(*conv_stage(3, 10), *conv_stage(10, 10), *conv_stage(10, 10),
-                            nn.Flatten(), nn.Linear(4 * 4 * 10, 10))
+WIDE = 16  # filters per convolution (the lecture's network has 10)
+example_net = nn.Sequential(*conv_stage(3, WIDE), *conv_stage(WIDE, WIDE), *conv_stage(WIDE, WIDE),
+                            nn.Flatten(), nn.Linear(4 * 4 * WIDE, 10))
 display(summarize(example_net, (1, 3, 32, 32)))
-gap_head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(10, 10))
-print("fully connected head:", count_parameters(example_net[-1]), "parameters; GAP head:",
-      count_parameters(gap_head), "parameters")
-unpadded = nn.Sequential(*conv_stage(3, 10), *conv_stage(10, 10, padding=0))
-print("second stage without padding:", tuple(unpadded(torch.zeros(1, 3, 32, 32)).shape), "instead of (1, 10, 8, 8)")
+gap_head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(WIDE, 10))
+print(f"with {WIDE} filters: fully connected head {count_parameters(example_net[-1])} parameters; "
+      f"GAP head {count_parameters(gap_head)} parameters")
+unpadded = nn.Sequential(*conv_stage(3, WIDE), *conv_stage(WIDE, WIDE, padding=0))
+print("second stage without padding:", tuple(unpadded(torch.zeros(1, 3, 32, 32)).shape),
+      f"instead of (1, {WIDE}, 8, 8)")
 
 # %% [markdown]
 # Notice where the parameters and the computation live. In this small network the six
@@ -1080,40 +1092,44 @@ print("second stage without padding:", tuple(unpadded(torch.zeros(1, 3, 32, 32))
 #
 # AlexNet (Krizhevsky, Sutskever and Hinton, 2012) was the first convolutional network to
 # win the ImageNet challenge, and its first layer is a classic quiz: 96 filters of size
-# 11 × 11 × 3 with stride 4 and no padding. Answer:
+# 11 × 11 × 3 with stride 4 and no padding, followed by a 3 × 3 max pool with stride 2 (its
+# windows overlap). The input size of the classic quiz is a puzzle of its own, worked out
+# after this exercise; here the input is 227 × 227 × 3. Answer:
 #
-# * `alexnet_conv1_params`: the number of parameters of this layer (int);
-# * `alexnet_conv1_output_shape`: its output shape `(H, W, C)` for a 227 × 227 × 3 input;
-# * `alexnet_224_fits`: does this layer tile a 224 × 224 input exactly, by the lecture's
-#   rule (bool)?
+# * `alexnet_conv1_params`: the number of parameters of the convolution (int);
+# * `alexnet_pool1_output_shape`: the output shape `(H, W, C)` of the max pool (three ints,
+#   a tuple or a list);
+# * `alexnet_pool1_fits`: do the pool's windows tile the convolution's output exactly, by
+#   the lecture's rule (bool)?
 
 # %% nbgrader={"grade": false, "grade_id": "answers_alexnet", "locked": false, "schema_version": 3, "solution": true}
-# alexnet_conv1_params = ...   alexnet_conv1_output_shape = (H, W, C)   alexnet_224_fits = ...
+# alexnet_conv1_params = ...   alexnet_pool1_output_shape = (H, W, C)   alexnet_pool1_fits = ...
 ### BEGIN SOLUTION
 alexnet_conv1_params = 11 * 11 * 3 * 96 + 96
-alexnet_conv1_output_shape = ((227 - 11) // 4 + 1, (227 - 11) // 4 + 1, 96)
-alexnet_224_fits = (224 - 11) % 4 == 0
+conv1_side = (227 - 11) // 4 + 1  # the convolution's output: conv1_side x conv1_side x 96
+alexnet_pool1_output_shape = ((conv1_side - 3) // 2 + 1, (conv1_side - 3) // 2 + 1, 96)
+alexnet_pool1_fits = (conv1_side - 3) % 2 == 0
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_alexnet_conv1_params", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-assert type(alexnet_conv1_params) is int, \
-    f"alexnet_conv1_params should be an int, got {type(alexnet_conv1_params).__name__}"
-assert alexnet_conv1_params % 96 == 0, "every one of the 96 filters has the same number of weights plus one bias"
+assert as_number(alexnet_conv1_params, "alexnet_conv1_params", integer=True) % 96 == 0, \
+    "every one of the 96 filters has the same number of weights plus one bias"
 ### BEGIN HIDDEN TESTS
-expect_equal(alexnet_conv1_params, count_parameters(nn.Conv2d(3, 96, 11, stride=4)), "alexnet_conv1_params")
+_h_params = count_parameters(nn.Conv2d(3, 96, 11, stride=4))
+expect_answer(alexnet_conv1_params, _h_params, "alexnet_conv1_params", integer=True)
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_alexnet_conv1_shape", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-assert isinstance(alexnet_conv1_output_shape, tuple) and len(alexnet_conv1_output_shape) == 3, \
-    f"alexnet_conv1_output_shape should be a tuple (H, W, C), got {alexnet_conv1_output_shape!r}"
-assert all(type(v) is int for v in alexnet_conv1_output_shape), "alexnet_conv1_output_shape should contain ints"
-assert alexnet_conv1_output_shape[2] == 96, "C is the number of filters"
-assert type(alexnet_224_fits) is bool, f"alexnet_224_fits should be True or False, got {alexnet_224_fits!r}"
+# %% nbgrader={"grade": true, "grade_id": "test_alexnet_pool1_shape", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# validity: generic-answer
+assert as_numbers(alexnet_pool1_output_shape, "alexnet_pool1_output_shape (H, W, C)", length=3, integer=True)[2] == 96, \
+    "C: pooling keeps the 96 channels of the convolution"
+as_bool(alexnet_pool1_fits, "alexnet_pool1_fits")
 ### BEGIN HIDDEN TESTS
-_h_alex = nn.Conv2d(3, 96, 11, stride=4, device="meta")(torch.empty(1, 3, 227, 227, device="meta")).shape
-expect_equal(alexnet_conv1_output_shape, (_h_alex[2], _h_alex[3], _h_alex[1]), "alexnet_conv1_output_shape")
-_h_alex224 = nn.Conv2d(3, 96, 11, stride=4, device="meta")(torch.empty(1, 3, 224, 224, device="meta")).shape[-1]
-expect_equal(alexnet_224_fits, (_h_alex224 - 1) * 4 + 11 == 224, "alexnet_224_fits")
+_h_conv1 = nn.Conv2d(3, 96, 11, stride=4)(torch.zeros(1, 3, 227, 227))
+_h_pool1 = nn.MaxPool2d(3, stride=2)(_h_conv1).shape
+_h_hwc = (_h_pool1[2], _h_pool1[3], _h_pool1[1])
+expect_answer(alexnet_pool1_output_shape, _h_hwc, "alexnet_pool1_output_shape", integer=True)
+expect_answer(alexnet_pool1_fits, (_h_pool1[-1] - 1) * 2 + 3 == _h_conv1.shape[-1], "alexnet_pool1_fits")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1162,7 +1178,7 @@ print(f"AlexNet: {alex_summary.total_params:,} parameters, {fc_params / alex_sum
 #
 # Conversely, a **fully connected layer is a convolution** whose filter is as large as its
 # input: the lecture's flatten-and-FC head on 4 × 4 × 10 features is a `Conv2d(10, 10,
-# kernel_size=4)` producing a 1 × 1 × 10 output, with the same 1,610 parameters. This is
+# kernel_size=4)` producing a 1 × 1 × 10 output, with the same number of parameters. This is
 # more than a curiosity: run the convolutional version on a *larger* feature map and it
 # slides, producing a grid of class scores, one per window. That is the idea behind
 # OverFeat and fully convolutional networks for detection and segmentation, later in
@@ -1188,7 +1204,7 @@ with torch.no_grad():
     scores_fc = fc_head(head_features.flatten(1))          # [N, 10]
     scores_conv = conv_head(head_features)                 # [N, 10, 1, 1]
     print("FC head == 4x4 conv: max |difference| =", f"{float((scores_fc - scores_conv.flatten(1)).abs().max()):.2e}",
-          f"| parameters {count_parameters(fc_head)} vs {count_parameters(conv_head)}")
+          f"| the same number of parameters: {count_parameters(fc_head) == count_parameters(conv_head)}")
     print("the conv head on 6x6 features gives a grid of scores:", tuple(conv_head(torch.randn(1, 10, 6, 6)).shape))
 
 # %% [markdown]
@@ -1284,7 +1300,9 @@ def im2col(x, kernel_size, stride=1, padding=0):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_im2col", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-expect_close(im2col(tiny, 2), F.unfold(tiny, 2), "im2col(tiny, 2) for the 4x4 example above")
+# validity: dtype-stated
+_tiny = torch.arange(1.0, 17.0).reshape(1, 1, 4, 4)  # the 4x4 example above
+expect_close(im2col(_tiny, 2), F.unfold(_tiny, 2), "im2col(tiny, 2) for the 4x4 example above")
 torch.manual_seed(3)
 x = torch.randn(2, 3, 5, 6)
 expect_close(im2col(x, 3), F.unfold(x, 3), "im2col(x, 3) for x [2, 3, 5, 6]")
@@ -1343,6 +1361,7 @@ def conv2d_im2col(x, weight, bias=None, stride=1, padding=0):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_conv2d_im2col", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# validity: builds-on im2col
 torch.manual_seed(4)
 x = torch.randn(2, 3, 7, 6)
 w = torch.randn(5, 3, 3, 2)
@@ -1493,7 +1512,7 @@ with torch.no_grad():
         predictions.append(lenet(images.to(device)).argmax(dim=1).cpu())
         labels.append(targets)
 predictions, labels = torch.cat(predictions), torch.cat(labels)
-confusion = torch.bincount(labels * 10 + predictions, minlength=100).view(10, 10)  # [true, predicted]
+confusion = torch.bincount(labels * 10 + predictions, minlength=10 * 10).view(10, 10)  # [true, predicted]
 fig = plot_confusion_matrix(confusion, class_names=list(test_loader.dataset.classes))
 plt.show()
 off_diagonal = confusion.clone().fill_diagonal_(0)

@@ -1,4 +1,4 @@
-# mutant: decimal megabytes where MiB are asked (128 instead of 122)
+# mutant: decimal megabytes where MiB are asked (34.56 instead of 32.96)
 # cell: answers_memory
 # fails: test_activation_memory
 @@

@@ -1,7 +1,6 @@
 # mutant: gives the memory in MiB where bytes are asked
 # cell: answers_memory
 # fails: test_activation_memory
-# feature_map_bytes = ...   (int, bytes)
-# feature_map_mib = ...     (float, MiB)
-feature_map_bytes = round(200 * 400 * 400 * 4 / 2**20)
-feature_map_mib = float(feature_map_bytes)
+@@
+-feature_map_bytes = 96 * 300 * 300 * 4
++feature_map_bytes = round(96 * 300 * 300 * 4 / 2**20)
