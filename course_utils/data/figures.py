@@ -143,6 +143,9 @@ class ArticulatedFigures(Dataset):
         scale_range: (low, high) size of the figure as a fraction of the largest size that fits.
         max_occluded: most keypoints one occluder may hide.
         pixel_noise: standard deviation of the Gaussian pixel noise.
+        with_mask: also return ``target["mask"]``, Tensor[S, S] bool: the pixels of the
+            figure that the occluder leaves visible (what a COCO annotator would outline;
+            its sum is the "area" of the OKS metric).
 
     Items are ``(image, target)``: ``image`` is Tensor[3, S, S] float32 in [0, 1] and
     ``target = {"keypoints": Tensor[15, 3] float32 (x, y, visible)}`` in the
@@ -173,6 +176,7 @@ class ArticulatedFigures(Dataset):
         scale_range: tuple[float, float] = (0.6, 1.0),
         max_occluded: int = 4,
         pixel_noise: float = 0.02,
+        with_mask: bool = False,
     ) -> None:
         check_nonnegative_int(n, "n")
         check_positive_int(image_size, "image_size")
@@ -199,6 +203,9 @@ class ArticulatedFigures(Dataset):
         self.scale_range = (float(scale_range[0]), float(scale_range[1]))
         self.max_occluded = max_occluded
         self.pixel_noise = float(pixel_noise)
+        if not isinstance(with_mask, bool):
+            raise TypeError(f"with_mask must be a bool, got {type(with_mask).__name__}")
+        self.with_mask = with_mask
 
     @property
     def num_keypoints(self) -> int:
@@ -276,18 +283,29 @@ class ArticulatedFigures(Dataset):
         layers = [(near[i], color) for i, (_, color) in enumerate(limbs)]
         layers[4:4] = [(torso, body), (head, body)]  # after the legs, before the neck and the arms
         img = _raster.paint(img, layers)
+        figure_mask = near.any(axis=0) | torso | head  # [S, S] every pixel of the figure
 
         visible = np.ones(len(KEYPOINT_NAMES), dtype=np.float32)
         if occ_rng.random() < self.occlusion_prob:
-            self._occlude(occ_rng, img, kp, visible)
+            covered = self._occlude(occ_rng, img, kp, visible)
+            if covered is not None:
+                y0, y1, x0, x1 = covered
+                figure_mask[y0:y1, x0:x1] = False
         if self.pixel_noise > 0:
             img = img + np.float32(self.pixel_noise) * noise_rng.standard_normal(img.shape, dtype=np.float32)
         image = torch.from_numpy(np.ascontiguousarray(np.clip(img, 0, 1).transpose(2, 0, 1), dtype=np.float32))
         keypoints = torch.from_numpy(np.concatenate([kp, visible[:, None]], axis=1).astype(np.float32))  # [K, 3]
-        return image, {"keypoints": keypoints}
+        target = {"keypoints": keypoints}
+        if self.with_mask:
+            target["mask"] = torch.from_numpy(np.ascontiguousarray(figure_mask))
+        return image, target
 
-    def _occlude(self, rng: np.random.Generator, img: np.ndarray, kp: np.ndarray, visible: np.ndarray) -> None:
-        """Paint a textured rectangle over a random keypoint; set ``visible`` to 0 under it (in place)."""
+    def _occlude(self, rng: np.random.Generator, img: np.ndarray, kp: np.ndarray,
+                 visible: np.ndarray) -> tuple[int, int, int, int] | None:
+        """Paint a textured rectangle over a random keypoint; set ``visible`` to 0 under it (in place).
+
+        Returns the painted rows and columns ``(y0, y1, x0, x1)``, or None if nothing was painted.
+        """
         size = self.image_size
         pixel = np.floor(kp + 0.5).astype(np.int64)  # [K, 2] (column, row) of the pixel under each keypoint
         for _ in range(_OCCLUDER_TRIES):
@@ -299,12 +317,13 @@ class ArticulatedFigures(Dataset):
             if 1 <= hidden.sum() <= self.max_occluded:
                 break
         else:
-            return  # no placement hides an acceptable number of keypoints: leave the figure unoccluded
+            return None  # no placement hides an acceptable number of keypoints: leave the figure unoccluded
         x0, y0 = max(x0, 0), max(y0, 0)
         x1, y1 = min(x1, size), min(y1, size)
         patch = _muted(rng) + 0.3 * (_raster.smooth_noise(rng, size, 8, 1)[y0:y1, x0:x1] - 0.5)
         img[y0:y1, x0:x1] = patch
         visible[hidden] = 0.0
+        return y0, y1, x0, x1
 
     def show(self, n: int = 8, seed: int = 0, names: bool = False, ncols: int = 4):
         """Draw ``n`` random figures (chosen with ``seed``) with their skeletons.
