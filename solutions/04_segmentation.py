@@ -63,7 +63,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from course_utils.ops import upsample as ref  # the course's reference ops (used after the exercises)
 from course_utils.ops.conv import activation_bytes, receptive_field
 from course_utils.data import SHAPE_CLASSES, ShapesScenes
-from course_utils.grading import expect_close, expect_equal, expect_raises, expect_tensor, forbid
+from course_utils.grading import (as_number, as_numbers, expect_answer, expect_close, expect_equal, expect_raises,
+                                  expect_tensor, forbid)
 from course_utils.metrics import segmentation as segm
 from course_utils.models import FCN, UNet, UNetBlock
 from course_utils.runtime import budget, get_device, report
@@ -249,36 +250,35 @@ def activation_memory_bytes(channels, height, width, layers=1, batch=1, bytes_pe
 # %% nbgrader={"grade": true, "grade_id": "test_naive_costs", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # The receptive field of L layers must reach the target, and L - 1 layers must not.
 for target, k in [(200, 3), (7, 3), (50, 5)]:
-    n_layers = layers_for_receptive_field(target, k)
-    expect_equal(type(n_layers), int, f"type of layers_for_receptive_field({target}, {k})")
+    n_layers = as_number(layers_for_receptive_field(target, k), f"layers_for_receptive_field({target}, {k})", integer=True)
     reached = receptive_field([(k, 1)] * n_layers)
     assert reached >= target, (f"layers_for_receptive_field({target}, kernel_size={k}) = {n_layers}, but "
                                f"{n_layers} layers only see {reached} pixels")
     assert receptive_field([(k, 1)] * (n_layers - 1)) < target, (
         f"layers_for_receptive_field({target}, kernel_size={k}) = {n_layers} is not the smallest: "
         f"{n_layers - 1} layers already see {receptive_field([(k, 1)] * (n_layers - 1))} pixels")
-expect_equal(layers_for_receptive_field(1), 0, "layers_for_receptive_field(1) (one pixel needs no layer)")
+expect_equal(layers_for_receptive_field(1), 0, "layers_for_receptive_field(1) (one pixel needs no layer)", integer=True)
 expect_raises(lambda: layers_for_receptive_field(5, kernel_size=1), ValueError,
               "layers_for_receptive_field(5, kernel_size=1)")
 # Memory: compare with the bytes of a real (small) tensor.
 small = torch.zeros(2, 3, 5, 7)
 expected_small = small.numel() * small.element_size() * 4
-got_small = activation_memory_bytes(3, 5, 7, layers=4, batch=2)
-expect_equal(type(got_small), int, "type of activation_memory_bytes(...)")
-assert got_small == expected_small, (f"activation_memory_bytes(3, 5, 7, layers=4, batch=2) = {got_small}, but four "
-                                     f"float32 tensors of shape [2, 3, 5, 7] take {expected_small} bytes")
+expect_equal(activation_memory_bytes(3, 5, 7, layers=4, batch=2), expected_small,
+             "activation_memory_bytes(3, 5, 7, layers=4, batch=2) (four float32 tensors of shape [2, 3, 5, 7])",
+             integer=True)
 ### BEGIN HIDDEN TESTS
 with forbid(activation_bytes, exercise="activation_memory_bytes"):
     _h_mem = activation_memory_bytes(200, 400, 400, layers=100, batch=20)
-expect_equal(_h_mem, activation_bytes(200, 400, 400, batch=20, layers=100), "memory of the lecture's stack")
-expect_equal(activation_memory_bytes(8, 10, 12, 3, 5, bytes_per_value=2), 8 * 10 * 12 * 3 * 5 * 2,
-             "activation_memory_bytes in float16")
-expect_equal(activation_memory_bytes(4, 6, 6), 4 * 6 * 6 * 4, "activation_memory_bytes with default layers/batch")
+expect_equal(_h_mem, 200 * 400 * 400 * 100 * 20 * 4, "memory of the lecture's stack", integer=True)
+_h_f16 = activation_memory_bytes(8, 10, 12, 3, 5, bytes_per_value=2)
+expect_equal(_h_f16, 8 * 10 * 12 * 3 * 5 * 2, "activation_memory_bytes in float16", integer=True)
+_h_default = activation_memory_bytes(4, 6, 6)
+expect_equal(_h_default, 4 * 6 * 6 * 4, "activation_memory_bytes with default layers/batch", integer=True)
 for _h_t, _h_k, _h_d in [(200, 3, 2), (201, 3, 1), (202, 3, 1), (3, 3, 1), (2, 3, 1), (100, 7, 1), (255, 3, 4),
                          (10, 2, 1), (64, 5, 3)]:
     _h_eff = _h_d * (_h_k - 1) + 1
-    _h_n = layers_for_receptive_field(_h_t, kernel_size=_h_k, dilation=_h_d)
-    expect_equal(type(_h_n), int, "type of layers_for_receptive_field")
+    _h_n = as_number(layers_for_receptive_field(_h_t, kernel_size=_h_k, dilation=_h_d),
+                     f"layers_for_receptive_field({_h_t}, kernel_size={_h_k}, dilation={_h_d})", integer=True)
     assert receptive_field([(_h_eff, 1)] * _h_n) >= _h_t and receptive_field([(_h_eff, 1)] * (_h_n - 1)) < _h_t, (
         f"layers_for_receptive_field({_h_t}, kernel_size={_h_k}, dilation={_h_d}) = {_h_n} is wrong")
 ### END HIDDEN TESTS
@@ -434,6 +434,7 @@ def max_unpool2d(x, indices, output_size):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_max_unpool", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 # The lecture's 4x4 example.
 unpooled = max_unpool2d(torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), pool_indices, (4, 4))
 expect_close(unpooled, F.max_unpool2d(torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), pool_indices, 2, output_size=(4, 4)),
@@ -550,6 +551,7 @@ def bilinear_upsample(x, scale, align_corners=False):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_bilinear", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 torch.manual_seed(1)
 x_small = torch.randn(2, 3, 4, 5)
 for scale in (1, 2, 3):
@@ -657,7 +659,7 @@ def torch_transpose_size(in_size, kernel_size, stride=1, padding=0, output_paddi
 
 for config in [(2, 3, 2), (4, 2, 2), (3, 3, 2, 1, 1), (5, 4, 2, 1), (6, 3, 1, 1)]:
     expect_equal(conv_transpose_output_size(*config), torch_transpose_size(*config),
-                 f"conv_transpose_output_size{config}")
+                 f"conv_transpose_output_size{config}", integer=True)
 expect_raises(lambda: conv_transpose_output_size(4, 3, stride=2, padding=1, output_padding=2), ValueError,
               "conv_transpose_output_size(4, 3, stride=2, padding=1, output_padding=2)")
 ### BEGIN HIDDEN TESTS
@@ -665,9 +667,9 @@ with forbid(ref.conv_transpose_output_size, exercise="conv_transpose_output_size
     _h_sizes = [conv_transpose_output_size(*_h_c) for _h_c in
                 [(1, 1), (7, 3, 3, 2, 2), (10, 5, 4, 3, 3), (3, 1, 1), (16, 4, 2, 1), (9, 7, 1, 3)]]
 for _h_c, _h_got in zip([(1, 1), (7, 3, 3, 2, 2), (10, 5, 4, 3, 3), (3, 1, 1), (16, 4, 2, 1), (9, 7, 1, 3)], _h_sizes):
-    expect_equal(_h_got, torch_transpose_size(*_h_c), f"conv_transpose_output_size{_h_c}")
+    expect_equal(_h_got, torch_transpose_size(*_h_c), f"conv_transpose_output_size{_h_c}", integer=True)
 expect_equal(conv_transpose_output_size(in_size=8, kernel_size=2, stride=2, padding=0, output_padding=1),
-             torch_transpose_size(8, 2, 2, 0, 1), "conv_transpose_output_size with keywords")
+             torch_transpose_size(8, 2, 2, 0, 1), "conv_transpose_output_size with keywords", integer=True)
 expect_raises(lambda: conv_transpose_output_size(5, 3, stride=1, output_padding=1), ValueError,
               "conv_transpose_output_size(5, 3, stride=1, output_padding=1)")
 expect_raises(lambda: conv_transpose_output_size(1, 1, padding=1), ValueError,
@@ -710,6 +712,7 @@ def conv_transpose2d_loops(x, weight, bias=None, stride=1, padding=0, output_pad
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_transpose_loops", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 torch.manual_seed(2)
 # One channel, stride 2: overlapping stamps.
 x1, w1 = torch.randn(1, 1, 3, 3), torch.randn(1, 1, 3, 3)
@@ -830,81 +833,82 @@ plt.show()
 # 1 2 1
 # ```
 #
-# What are the three outputs X, Y, Z in the second row (row 1, counting from 0), at
-# columns 1, 2 and 3? The choices are A. (20, 20, 20), B. (20, 30, 40), C. (40, 60, 80),
-# D. (80, 60, 40). (Our text copy of the slides has lost the drawing that shows where X, Y
-# and Z sit; these are the positions that make the answer key consistent, as we check
-# below.)
+# X, Y and Z are three neighbouring outputs: counting rows and columns from 0, X is the
+# output at row 1, column 1; Y at row 1, column 2; Z at row 1, column 3. What are they?
+# The lecture offers four choices:
+#
+# | choice | X | Y | Z |
+# |---|---|---|---|
+# | A | 20 | 20 | 20 |
+# | B | 20 | 30 | 40 |
+# | C | 40 | 60 | 80 |
+# | D | 80 | 60 | 40 |
 #
 # ### Exercise 6: X, Y and Z (3 points)
 #
 # Work them out by hand first: which input pixels stamp onto each of these three output
 # positions, and with which filter weights? Then set `quiz_X`, `quiz_Y`, `quiz_Z` to the
-# numbers (you may check them with your `conv_transpose2d_loops`).
+# numbers (you may check them with your `conv_transpose2d_loops`). The cells after the quiz
+# work through the same stamping on another input, so they do not give the answer away.
 
 # %% nbgrader={"grade": false, "grade_id": "quiz_answers", "locked": false, "schema_version": 3, "solution": true}
 # Set quiz_X, quiz_Y and quiz_Z (numbers) here.
 ### BEGIN SOLUTION
-quiz_input = torch.tensor([[10.0, 20.0], [30.0, 40.0]]).reshape(1, 1, 2, 2)
-quiz_filter = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]).reshape(1, 1, 3, 3)
-quiz_X, quiz_Y, quiz_Z = conv_transpose2d_loops(quiz_input, quiz_filter, stride=2)[0, 0, 1, 1:4].tolist()
+# Row 1 of the output is reached only by the stamps of input row 0 (10 and 20), through the
+# filter's middle row (2, 4, 2); the stamp of 10 covers columns 0-2, that of 20 columns 2-4.
+quiz_X = 10 * 4
+quiz_Y = 10 * 2 + 20 * 2  # the two stamps overlap in column 2: they add up
+quiz_Z = 20 * 4
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_quiz", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-quiz_options = {"A": (20, 20, 20), "B": (20, 30, 40), "C": (40, 60, 80), "D": (80, 60, 40)}
-for name, value in (("quiz_X", quiz_X), ("quiz_Y", quiz_Y), ("quiz_Z", quiz_Z)):
-    assert type(value) in (int, float), f"{name} should be a number (int or float), got {type(value).__name__}"
-assert (quiz_X, quiz_Y, quiz_Z) in quiz_options.values(), (
-    f"(X, Y, Z) = {(quiz_X, quiz_Y, quiz_Z)} is none of the four choices. Hint: each input pixel adds "
+# The four choices of the lecture's table, column by column.
+choice_X, choice_Y, choice_Z = (20, 20, 40, 80), (20, 30, 60, 60), (20, 40, 80, 40)
+_xyz = tuple(as_number(v, name) for name, v in (("quiz_X", quiz_X), ("quiz_Y", quiz_Y), ("quiz_Z", quiz_Z)))
+assert _xyz in list(zip(choice_X, choice_Y, choice_Z)), (
+    f"(X, Y, Z) = {_xyz} is none of the four choices. Hint: each input pixel adds "
     "its value times the whole filter to the output, and where two stamps overlap the values add up")
 ### BEGIN HIDDEN TESTS
 _h_expected = F.conv_transpose2d(torch.tensor([[[[10.0, 20.0], [30.0, 40.0]]]]),
                                  torch.tensor([[[[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]]]), stride=2)
-for _h_name, _h_value, _h_col in (("quiz_X", quiz_X, 1), ("quiz_Y", quiz_Y, 2), ("quiz_Z", quiz_Z, 3)):
-    assert float(_h_value) == float(_h_expected[0, 0, 1, _h_col]), f"{_h_name} = {_h_value} is not right"
+expect_answer([quiz_X, quiz_Y, quiz_Z], _h_expected[0, 0, 1, 1:4].tolist(), "(quiz_X, quiz_Y, quiz_Z)",
+              hint="row 1 is stamped by the input's row 0 only, through the filter's middle row; overlaps add up")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Here is the whole output, computed by PyTorch, and where each of the three options the
-# lecture offers occurs in it as three neighbours in a row:
+# The same stamping, on another input (`[[3, 1], [2, 5]]`, the quiz's filter, stride 2), so
+# that it does not give the quiz's numbers away. The figure decomposes the output into the
+# four stamps: every output pixel is the sum of the stamps covering it, and row 2 and
+# column 2 are covered twice or four times. The outlined pixels sit where X, Y and Z sit in
+# the quiz; do the same sums for the quiz's input.
 
 # %%
-quiz_x = torch.tensor([[10.0, 20.0], [30.0, 40.0]]).reshape(1, 1, 2, 2)
-quiz_w = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]).reshape(1, 1, 3, 3)
-quiz_out = F.conv_transpose2d(quiz_x, quiz_w, stride=2)[0, 0]
-print(quiz_out)
-windows = quiz_out.unfold(1, 3, 1)  # [5 rows, 3 start columns, 3 values]
-for letter, option in {"A": (20, 20, 20), "B": (20, 30, 40), "C": (40, 60, 80), "D": (80, 60, 40)}.items():
-    hits = [(r, c) for r in range(5) for c in range(3) if windows[r, c].tolist() == list(map(float, option))]
-    print(f"option {letter} {option}: found at (row, first column) {hits}")
-print(f"sum of the output {quiz_out.sum():g} = (sum of the input {quiz_x.sum():g}) x (sum of the filter {quiz_w.sum():g})")
-averaged = quiz_out / F.conv_transpose2d(torch.ones_like(quiz_x), torch.ones_like(quiz_w), stride=2)[0, 0]
-print("if overlaps were averaged instead, row 1 would read", averaged[1].tolist())
-
-# %% [markdown]
-# The answer key (C) is right, and option B is row 0, "the row above", as the slide's
-# feedback says. The middle value is the interesting one: 60 = 10 · 2 + 20 · 2, the
-# right edge of the first stamp plus the left edge of the second. The CS182 2021 slide on
-# transposed convolution says about the overlapping region "we have two sets of values
-# here! just average them". That is wrong: PyTorch (and every framework) **sums** the
-# overlapping contributions, which is what makes the transposed convolution the adjoint
-# of the convolution; averaged, Y would be 30, which is not even among the choices. Summing
-# also means the output's total is the input's total times the filter's total (1600 = 100 · 16).
-#
-# The figure decomposes the output into the four stamps. Every output pixel is the sum of
-# the stamps covering it; row 2 and column 2 are covered twice or four times.
-
-# %%
+stamp_x = torch.tensor([[3.0, 1.0], [2.0, 5.0]]).reshape(1, 1, 2, 2)
+stamp_w = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]).reshape(1, 1, 3, 3)
+stamp_out = F.conv_transpose2d(stamp_x, stamp_w, stride=2)[0, 0]  # [5, 5]
 fig, axes = plt.subplots(1, 5, figsize=(14, 3.1))
 for ax, (r, c) in zip(axes[:4], [(0, 0), (0, 1), (1, 0), (1, 1)]):
-    single = torch.zeros_like(quiz_x)
-    single[0, 0, r, c] = quiz_x[0, 0, r, c]
-    draw_grid(ax, F.conv_transpose2d(single, quiz_w, stride=2)[0, 0], f"stamp of input ({r}, {c}) = {quiz_x[0, 0, r, c]:g}")
+    single = torch.zeros_like(stamp_x)
+    single[0, 0, r, c] = stamp_x[0, 0, r, c]
+    draw_grid(ax, F.conv_transpose2d(single, stamp_w, stride=2)[0, 0], f"stamp of input ({r}, {c}) = {stamp_x[0, 0, r, c]:g}")
 xyz = torch.zeros(5, 5, dtype=torch.bool)
 xyz[1, 1:4] = True
-draw_grid(axes[4], quiz_out, "sum = output (X, Y, Z outlined)", highlight=xyz)
+draw_grid(axes[4], stamp_out, "sum = output (X, Y, Z positions outlined)", highlight=xyz)
 fig.tight_layout()
 plt.show()
+print(f"sum of the output {stamp_out.sum():g} = (sum of the input {stamp_x.sum():g}) x (sum of the filter {stamp_w.sum():g})")
+averaged = stamp_out / F.conv_transpose2d(torch.ones_like(stamp_x), torch.ones_like(stamp_w), stride=2)[0, 0]
+print("row 1 with overlaps summed:  ", stamp_out[1].tolist())
+print("row 1 if overlaps were averaged:", averaged[1].tolist())
+
+# %% [markdown]
+# The middle one of the three outlined values is the interesting one: it is the right edge
+# of the first stamp plus the left edge of the second. The CS182 2021 slide on transposed
+# convolution says about the overlapping region "we have two sets of values here! just
+# average them". That is wrong: PyTorch (and every framework) **sums** the overlapping
+# contributions, which is what makes the transposed convolution the adjoint of the
+# convolution. Summing also means the output's total is the input's total times the
+# filter's total, as printed above.
 
 # %% [markdown]
 # ### Transposed convolution = bed of nails + convolution
@@ -1199,8 +1203,8 @@ plt.show()
 #
 # Implement `unet_block_shapes(height, width, base=16, depth=3)`: for the course's
 # `UNet(num_classes, in_channels=3, base=base, depth=depth)` on an input of size
-# `height × width`, return a dict with three lists of `(channels, height, width)` tuples
-# of ints:
+# `height × width`, return a dict with three lists of `(channels, height, width)` triples
+# of ints (tuples or lists):
 #
 # * `"encoder"`: the outputs of the `depth + 1` encoder blocks, from the top (full
 #   resolution) to the bottleneck;
@@ -1252,8 +1256,7 @@ for key in ("encoder", "concat", "decoder"):
         f"unet_block_shapes(32, 32, base=8, depth=2)[{key!r}] should list {len(measured[key])} shapes, "
         f"got {len(got_shapes[key])}")
     for i, (got, true) in enumerate(zip(got_shapes[key], measured[key])):
-        expect_equal(tuple(got) if isinstance(got, (list, tuple)) else got, true,
-                     f"unet_block_shapes(32, 32, base=8, depth=2)[{key!r}][{i}]")
+        expect_equal(got, true, f"unet_block_shapes(32, 32, base=8, depth=2)[{key!r}][{i}]", integer=True)
 expect_raises(lambda: unet_block_shapes(30, 32, base=8, depth=2), ValueError,
               "unet_block_shapes(30, 32, depth=2) (30 is not divisible by 4)")
 ### BEGIN HIDDEN TESTS
@@ -1262,7 +1265,7 @@ for _h_cfg in [(64, 48, 16, 3), (16, 32, 4, 1), (32, 96, 6, 4), (8, 24, 3, 3)]:
         _h_got = unet_block_shapes(*_h_cfg)
     _h_true = unet_shapes_by_running(*_h_cfg)
     for _h_key in ("encoder", "concat", "decoder"):
-        expect_equal([tuple(v) for v in _h_got[_h_key]], _h_true[_h_key], f"unet_block_shapes{_h_cfg}[{_h_key!r}]")
+        expect_equal(_h_got[_h_key], _h_true[_h_key], f"unet_block_shapes{_h_cfg}[{_h_key!r}]", integer=True)
 expect_raises(lambda: unet_block_shapes(64, 60, 16, 3), ValueError, "unet_block_shapes(64, 60, depth=3)")
 ### END HIDDEN TESTS
 
@@ -1362,6 +1365,7 @@ def confusion_matrix(pred, target, num_classes):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_confusion", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 toy_target = torch.tensor([[0, 0, 1], [1, 2, 2]])
 toy_pred = torch.tensor([[0, 1, 1], [1, 2, 0]])
 toy_cm = confusion_matrix(toy_pred, toy_target, 3)
@@ -1376,6 +1380,8 @@ expect_close(confusion_matrix(rand_pred, rand_target, 4), segm.confusion_matrix(
              "confusion_matrix on random [3, 8, 8] label maps with 4 classes")
 expect_raises(lambda: confusion_matrix(rand_pred[:2], rand_target, 4), ValueError,
               "confusion_matrix with shapes [2, 8, 8] and [3, 8, 8]")
+expect_raises(lambda: confusion_matrix(rand_pred.reshape(8, 3, 8), rand_target, 4), ValueError,
+              "confusion_matrix with shapes [8, 3, 8] and [3, 8, 8] (as many pixels, but not the same shape)")
 ### BEGIN HIDDEN TESTS
 import torchmetrics.functional.classification as _h_tmf
 
@@ -1403,11 +1409,14 @@ _ = expect_tensor(_h_cm_small, "confusion_matrix of a single pixel", dtype=torch
 # Implement `segmentation_scores(cm)` for a `[K, K]` confusion matrix (rows = target).
 # Return a dict with
 #
-# * `"pixel_accuracy"`: a Python `float`;
+# * `"pixel_accuracy"`: a number (a Python `float`, or a 0-d tensor);
 # * `"per_class_iou"`: a float64 tensor `[K]`, NaN for classes absent from both target and
 #   prediction;
-# * `"mean_iou"`: a Python `float`, the mean over the classes whose IoU is not NaN (NaN if
-#   there is none).
+# * `"mean_iou"`: a number, the mean over the classes whose IoU is not NaN (NaN if there is
+#   none).
+#
+# An all-zero matrix (no pixels at all) has no accuracy either: its `"pixel_accuracy"`,
+# like its `"mean_iou"`, is NaN, and every class's IoU is NaN.
 #
 # Convert to float64 before dividing: pixel counts of a whole data set are large, and
 # integer division would truncate.
@@ -1437,21 +1446,30 @@ def expect_iou(actual, expected, what):
     expect_close(actual[~nan_want], expected[~nan_want], f"{what} (classes that occur)")
 
 
-toy_scores = segmentation_scores(toy_cm)
+# The toy example of exercise 8, written out (this test does not depend on your confusion_matrix).
+toy_matrix = torch.tensor([[1, 1, 0], [0, 2, 0], [1, 0, 1]])  # rows = target, columns = prediction
+toy_scores = segmentation_scores(toy_matrix)
 assert isinstance(toy_scores, dict), f"segmentation_scores should return a dict, got {type(toy_scores).__name__}"
-for key in ("pixel_accuracy", "mean_iou"):
-    assert type(toy_scores.get(key)) is float, f"segmentation_scores(cm)[{key!r}] should be a float, got {toy_scores.get(key)!r}"
-assert abs(toy_scores["pixel_accuracy"] - 4 / 6) < 1e-9, (
-    f"4 of the 6 toy pixels are right, but pixel_accuracy = {toy_scores['pixel_accuracy']}")
-expect_iou(toy_scores["per_class_iou"], segm.per_class_iou(toy_cm), "per_class_iou of the toy example")
+expect_equal(toy_scores.get("pixel_accuracy"), 4 / 6, "pixel_accuracy of the toy example (4 of its 6 pixels are right)")
+expect_iou(toy_scores["per_class_iou"], segm.per_class_iou(toy_matrix), "per_class_iou of the toy example")
+expect_equal(toy_scores.get("mean_iou"), float(segm.mean_iou(toy_matrix)), "mean_iou of the toy example")
 # Class 3 occurs in neither target nor prediction: NaN, and left out of the mean.
 cm_absent = torch.tensor([[5, 1, 0, 0], [2, 3, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
 cm_absent[1, 2] = 1  # class 2 is predicted once but never true: IoU 0, and it counts
 scores_absent = segmentation_scores(cm_absent)
 expect_iou(scores_absent["per_class_iou"], segm.per_class_iou(cm_absent), "per_class_iou with absent classes")
-assert abs(scores_absent["mean_iou"] - float(segm.mean_iou(cm_absent))) < 1e-9, (
-    f"mean_iou with class 3 absent and class 2 only predicted is {scores_absent['mean_iou']}, which is not right; "
-    "average over the classes whose IoU is not NaN")
+expect_equal(scores_absent["mean_iou"], float(segm.mean_iou(cm_absent)),
+             "mean_iou with class 3 absent and class 2 only predicted (average over the classes whose IoU is not NaN)")
+# An all-zero matrix: no pixels, so pixel accuracy is 0 / 0 as well: NaN, like the mean IoU.
+try:
+    scores_empty = segmentation_scores(torch.zeros(3, 3, dtype=torch.int64))
+except ZeroDivisionError as err:
+    raise AssertionError(f"segmentation_scores of an all-zero confusion matrix raised ZeroDivisionError ({err}); "
+                         "with no pixels, pixel_accuracy is 0/0: return NaN (float('nan'))") from None
+expect_equal(scores_empty["pixel_accuracy"], float("nan"), "pixel_accuracy of an all-zero confusion matrix")
+expect_equal(scores_empty["mean_iou"], float("nan"), "mean_iou of an all-zero confusion matrix")
+expect_iou(scores_empty["per_class_iou"], torch.full((3,), float("nan"), dtype=torch.float64),
+           "per_class_iou of an all-zero confusion matrix")
 ### BEGIN HIDDEN TESTS
 from torchmetrics.classification import MulticlassJaccardIndex as _h_Jaccard
 
@@ -1467,15 +1485,17 @@ _h_p[0, 0, 0] = 3
 _h_cm = segm.confusion_matrix(_h_p, _h_t, 6)  # class 5 absent as well
 with forbid(*_h_forbidden, exercise="segmentation_scores"):
     _h_scores = segmentation_scores(_h_cm)
-    _h_empty = segmentation_scores(torch.zeros(3, 3, dtype=torch.int64))
+    _h_empty = segmentation_scores(torch.zeros(5, 5, dtype=torch.int64))
     _h_big = segmentation_scores(torch.tensor([[10**9, 3], [7, 2 * 10**9]]))
 expect_iou(_h_scores["per_class_iou"], segm.per_class_iou(_h_cm), "per_class_iou (6 classes, 2 absent)")
 _h_tm = float(_h_Jaccard(num_classes=6, average="macro")(_h_p.flatten(), _h_t.flatten()))
-assert abs(_h_scores["mean_iou"] - _h_tm) < 1e-6, f"mean_iou {_h_scores['mean_iou']} differs from torchmetrics {_h_tm}"
-assert abs(_h_scores["pixel_accuracy"] - float((_h_p == _h_t).double().mean())) < 1e-12, "pixel_accuracy is not right"
-assert math.isnan(_h_empty["mean_iou"]), f"mean_iou of an empty confusion matrix should be NaN, got {_h_empty['mean_iou']}"
-assert bool(torch.isnan(_h_empty["per_class_iou"]).all()), "per_class_iou of an empty matrix should be all NaN"
-assert abs(_h_big["pixel_accuracy"] - 3 * 10**9 / (3 * 10**9 + 10)) < 1e-12, "pixel_accuracy with large counts"
+expect_equal(_h_scores["mean_iou"], _h_tm, "mean_iou (6 classes, 2 absent) compared with torchmetrics")
+expect_equal(_h_scores["pixel_accuracy"], float((_h_p == _h_t).double().mean()), "pixel_accuracy (6 classes)")
+expect_equal(_h_empty["pixel_accuracy"], float("nan"), "pixel_accuracy of a 5 x 5 all-zero matrix")
+expect_equal(_h_empty["mean_iou"], float("nan"), "mean_iou of a 5 x 5 all-zero matrix")
+expect_iou(_h_empty["per_class_iou"], torch.full((5,), float("nan"), dtype=torch.float64),
+           "per_class_iou of a 5 x 5 all-zero matrix")
+expect_equal(_h_big["pixel_accuracy"], 3 * 10**9 / (3 * 10**9 + 10), "pixel_accuracy with counts above 2^31")
 expect_iou(_h_big["per_class_iou"], segm.per_class_iou(torch.tensor([[10**9, 3], [7, 2 * 10**9]])),
            "per_class_iou with large counts")
 ### END HIDDEN TESTS
@@ -1758,7 +1778,7 @@ for name, pred in (("FCN", fcn_pred), ("U-Net", unet_pred)):
 #
 # | Where | The notes say | What is right (checked above) |
 # |---|---|---|
-# | CS182 2021, transposed convolution | where outputs overlap, "just average them" | overlapping contributions are **summed**; the quiz's Y = 60 is a sum, averaging would give 30 |
+# | CS182 2021, transposed convolution | where outputs overlap, "just average them" | overlapping contributions are **summed** (the quiz's middle value is such a sum); averaging gives another, wrong, answer |
 # | Chinese course, memory example | "200 · 400 · 400 · 4 bytes = 122MB", "238GB" | 128,000,000 bytes = 128 MB = 122 MiB; 256 GB = 238 GiB (binary units labelled as decimal) |
 # | CS282 notes, max unpooling | "one only at the points which are used in the Max Pooling" | the unpooled *value* is placed there, not a one |
 # | CS182 2020, architecture slides | "Fully Connected CNN", "UNet (FCNN + Residuals)" | fully **convolutional**; U-Net's skips **concatenate**, they are not residual additions |

@@ -1,6 +1,6 @@
 # mutant: averages overlapping stamps instead of summing them (the CS182 2021 slide)
 # cell: transpose_loops
-# fails: test_transpose_loops test_quiz
+# fails: test_transpose_loops
 def conv_transpose2d_loops(x, weight, bias=None, stride=1, padding=0, output_padding=0):
     n, c_in, h, w = x.shape
     c_out, kh, kw = weight.shape[1:]
