@@ -180,3 +180,13 @@ def test_slowfast_shapes_and_count():
     fast = sum(_count(m) for m in (model.fast_stem, model.fast_stages))
     assert 34_000_000 < n < 35_000_000
     assert fast < 0.1 * n  # the fast pathway is light: 1/8 of the channels
+
+
+def test_cnn_gru_on_precomputed_features():
+    torch.manual_seed(0)
+    model = V.CNNGRU().eval()
+    clips = torch.rand(*CLIPS)
+    with torch.no_grad():
+        features = model.frame_features(clips)
+        assert features.shape == (2, 8, 64)
+        torch.testing.assert_close(model.classify_features(features), model(clips))

@@ -116,8 +116,14 @@ def test_empty_batches():
 def test_shift_image():
     img = _texture(6, 8, seed=1)
     torch.testing.assert_close(flow.shift_image(img, 2.0, -1.0), img.roll((-1, 2), dims=(0, 1)))
-    torch.testing.assert_close(flow.shift_image(flow.shift_image(img, 0.5, 0.0), -0.5, 0.0)[:, 2:-2], img[:, 2:-2],
-                               atol=0.2, rtol=0)
+    odd = _texture(7, 9, seed=2)  # odd sizes: no Nyquist frequency, so shifts invert exactly
+    torch.testing.assert_close(flow.shift_image(flow.shift_image(odd, 0.3, -0.7), -0.3, 0.7), odd)
+    torch.testing.assert_close(flow.shift_image(flow.shift_image(odd, 0.25, 0.0), 0.25, 0.0), flow.shift_image(odd, 0.5, 0.0))
+    # A sine wave moves exactly: sin(w (x - dx)).
+    x = torch.arange(16, dtype=torch.float64)
+    wave = torch.sin(2 * torch.pi * 3 * x / 16)[None, :].repeat(4, 1)
+    torch.testing.assert_close(flow.shift_image(wave, 0.4, 1.5), torch.sin(2 * torch.pi * 3 * (x - 0.4) / 16)[None, :].repeat(4, 1))
+    assert flow.shift_image(img.float(), 0.5, 0.5).dtype == torch.float32
 
 
 def test_endpoint_error_mask():
@@ -146,3 +152,16 @@ def test_endpoint_error_mask():
 def test_input_errors(call, error):
     with pytest.raises(error):
         call()
+
+
+def test_min_eigenvalue_matches_eigvalsh():
+    img = _texture(10, 12, seed=9)
+    got = flow.min_eigenvalue(img, radius=2)
+    gx, gy = flow.image_gradients(img)
+    from course_utils.ops.flow import _box_sum
+
+    tensor = torch.stack([torch.stack([_box_sum(gx * gx, 2), _box_sum(gx * gy, 2)], -1),
+                          torch.stack([_box_sum(gx * gy, 2), _box_sum(gy * gy, 2)], -1)], -2)  # [H, W, 2, 2]
+    torch.testing.assert_close(got, torch.linalg.eigvalsh(tensor)[..., 0].clamp(min=0))
+    stripes = torch.tensor([0.0, 1.0, 0.0, 1.0, 0.5, 0.2], dtype=torch.float64).repeat(6, 1)
+    assert flow.min_eigenvalue(stripes, 1).abs().max() < 1e-12  # an edge: one zero eigenvalue

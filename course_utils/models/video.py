@@ -309,8 +309,17 @@ class CNNGRU(nn.Module):
         self.classifier = nn.Linear(hidden, num_classes)
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
+        return self.classify_features(self.frame_features(clips))
+
+    def frame_features(self, clips: torch.Tensor) -> torch.Tensor:
+        """The CNN's feature vector of every frame: ``[B, C, T, H, W] -> [B, T, feature_dim]``."""
         _check_clips(clips, self.in_channels)
-        _, last = self.gru(_per_frame(self.encoder, clips))  # last: [1, B, hidden]
+        return _per_frame(self.encoder, clips)
+
+    def classify_features(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits from precomputed frame features ``[B, T, feature_dim]`` (to train the GRU on a frozen CNN)."""
+        check_tensor(features, "features", ndim=3, floating=True)
+        _, last = self.gru(features)  # last: [1, B, hidden]
         return self.classifier(last[0])
 
 

@@ -32,6 +32,8 @@ Python loop; :func:`lucas_kanade` does all pixels at once with box sums and Cram
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -39,8 +41,8 @@ import torch.nn.functional as F
 from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
 from course_utils.references import reference_of
 
-__all__ = ["image_gradients", "lucas_kanade_patch", "lucas_kanade_loop", "lucas_kanade", "clip_flows",
-           "endpoint_error", "shift_image", "DEFAULT_EPS"]
+__all__ = ["image_gradients", "lucas_kanade_patch", "lucas_kanade_loop", "lucas_kanade", "min_eigenvalue",
+           "clip_flows", "endpoint_error", "shift_image", "DEFAULT_EPS"]
 
 DEFAULT_EPS = 1e-9  # a window whose 2 x 2 matrix has |det| at most this is singular: zero flow
 
@@ -250,6 +252,32 @@ def lucas_kanade(frame0: torch.Tensor, frame1: torch.Tensor, radius: int = 2, ep
     return torch.stack([u, v], dim=-3)  # [..., 2, H, W]
 
 
+def min_eigenvalue(frame: torch.Tensor, radius: int = 2) -> torch.Tensor:
+    """The smaller eigenvalue of the structure tensor of every window: how well flow is determined there.
+
+    The 2 x 2 matrix of :func:`lucas_kanade` (sums of ``Ix Ix``, ``Ix Iy``, ``Iy Iy`` over the
+    window) has two large eigenvalues at corners and in textures, one near zero on a
+    straight edge (the aperture problem) and two near zero in flat regions. Shi and Tomasi
+    (1994) keep the points where the smaller one is large ("good features to track").
+
+    Args:
+        frame: Tensor[..., H, W] float; radius: window half-size (mirrored borders).
+
+    Returns:
+        Tensor[..., H, W], non-negative.
+
+    Examples:
+        >>> bool(min_eigenvalue(torch.ones(6, 6)).max() == 0)  # flat: no information
+        True
+    """
+    check_tensor(frame, "frame", floating=True)
+    _check_radius(radius, frame)
+    gx, gy = image_gradients(frame)
+    a, b, c = _box_sum(gx * gx, radius), _box_sum(gx * gy, radius), _box_sum(gy * gy, radius)
+    half_trace, half_gap = (a + c) / 2, torch.sqrt(((a - c) / 2) ** 2 + b * b)
+    return (half_trace - half_gap).clamp(min=0)
+
+
 def clip_flows(clips: torch.Tensor, radius: int = 2, stride: int = 1, eps: float = DEFAULT_EPS) -> torch.Tensor:
     """Lucas–Kanade flow between frames ``t`` and ``t + stride`` of clips, on grey levels.
 
@@ -305,24 +333,24 @@ def endpoint_error(flow: torch.Tensor, true_flow: torch.Tensor, mask: torch.Tens
 
 
 def shift_image(image: torch.Tensor, dx: float, dy: float) -> torch.Tensor:
-    """Translate ``Tensor[..., H, W]`` by ``(dx, dy)`` pixels (any real shift): ``out(x + dx, y + dy) = image(x, y)``.
+    """Translate ``Tensor[..., H, W]`` by ``(dx, dy)`` pixels, any real shift: ``out(x + dx, y + dy) = image(x, y)``.
 
-    Bilinear sampling of a periodically extended image (so nothing enters from the border);
-    with a smooth periodic image this gives frame pairs whose true flow is exactly ``(dx, dy)``.
+    The image is treated as periodic and shifted exactly in the Fourier domain (a phase
+    ramp), so nothing enters from the border and nothing is blurred: a smooth periodic
+    image and its shifted copy obey brightness constancy with a true flow of exactly
+    ``(dx, dy)`` everywhere. (The Nyquist frequency of an even-sized axis cannot be shifted
+    exactly; smooth images have next to no energy there.)
 
     Examples:
-        >>> shift_image(torch.arange(4.0)[None, :].repeat(2, 1), 1.0, 0.0)[0].tolist()
+        >>> row = torch.arange(4.0)[None, :].repeat(2, 1)
+        >>> shift_image(row, 1.0, 0.0)[0].round(decimals=6).tolist()
         [3.0, 0.0, 1.0, 2.0]
     """
     check_tensor(image, "image", floating=True)
     if image.ndim < 2:
         raise ValueError(f"image must be [..., H, W], got shape {list(image.shape)}")
     height, width = image.shape[-2:]
-    ys = (torch.arange(height, dtype=image.dtype, device=image.device) - dy) % height  # source rows
-    xs = (torch.arange(width, dtype=image.dtype, device=image.device) - dx) % width
-    y0, x0 = ys.floor().long(), xs.floor().long()
-    fy, fx = (ys - y0)[:, None], (xs - x0)[None, :]  # [H, 1], [1, W]
-    y1, x1 = (y0 + 1) % height, (x0 + 1) % width
-    top = image[..., y0[:, None], x0[None, :]] * (1 - fx) + image[..., y0[:, None], x1[None, :]] * fx
-    bottom = image[..., y1[:, None], x0[None, :]] * (1 - fx) + image[..., y1[:, None], x1[None, :]] * fx
-    return top * (1 - fy) + bottom * fy
+    fy = torch.fft.fftfreq(height, dtype=image.dtype, device=image.device)[:, None]  # cycles per pixel, [H, 1]
+    fx = torch.fft.fftfreq(width, dtype=image.dtype, device=image.device)[None, :]  # [1, W]
+    phase = torch.exp(-2j * math.pi * (fx * dx + fy * dy))  # shift theorem: f(x - d) <-> F(k) e^{-2 pi i k d}
+    return torch.fft.ifft2(torch.fft.fft2(image) * phase).real.to(image.dtype)

@@ -138,13 +138,15 @@ def show_flow(frames, flows: torch.Tensor, titles: Sequence | None = None, *, st
     return fig
 
 
-def show_filters3d(weight: torch.Tensor, max_filters: int = 8, *, channel: int | None = None) -> Figure:
+def show_filters3d(weight: torch.Tensor, max_filters: int = 8, *, channel: int | None = None,
+                   title: str | None = None) -> Figure:
     """Show 3D convolution filters as tiny clips: one row per filter, one column per time step.
 
     Args:
         weight: ``Tensor[O, I, kt, kh, kw]`` (e.g. ``nn.Conv3d(...).weight``).
         max_filters: show the first this many filters.
         channel: the input channel to show in grey; default RGB when ``I == 3``, else channel 0.
+        title: a title above the filters (default: how many filters and time steps are shown).
 
     Each filter is min-max rescaled over all its time steps together, so the frames of one
     filter are comparable (a filter that changes from frame to frame responds to motion).
@@ -172,7 +174,7 @@ def show_filters3d(weight: torch.Tensor, max_filters: int = 8, *, channel: int |
     hi = clips.amax(dim=(1, 2, 3, 4), keepdim=True)
     clips = (clips - lo) / (hi - lo).clamp_min(1e-12)  # each filter to [0, 1] over all its frames
     n, kt = clips.shape[0], clips.shape[2]
-    fig, axes = plt.subplots(n, kt, figsize=(0.9 * kt + 0.6, 0.9 * n + 0.3), squeeze=False)
+    fig, axes = plt.subplots(n, kt, figsize=(0.9 * kt + 1.2, 0.9 * n + 0.8), squeeze=False)
     for i in range(n):
         for t in range(kt):
             frame = clips[i, :, t]  # [C, kh, kw]
@@ -180,5 +182,6 @@ def show_filters3d(weight: torch.Tensor, max_filters: int = 8, *, channel: int |
             if i == 0:
                 axes[i, t].set_title(f"t={t}", fontsize=8)
         axes[i, 0].set_ylabel(f"filter {i}", fontsize=7)
+    fig.suptitle(title if title is not None else f"{n} filters x {kt} time steps", fontsize=9)
     fig.tight_layout()
     return fig
