@@ -382,6 +382,7 @@ for name, first, second in zip(("centre", "neighbour", "labels"), (centre, neigh
 other = sample_patch_pairs((H, W), 4000, P, gap=gap, max_jitter=jit, generator=torch.Generator().manual_seed(3))
 assert not torch.equal(labels, other[2]), "another seed gave the same labels: draw them from generator"
 ### BEGIN HIDDEN TESTS
+_FORBIDDEN_PAIRS = (ref_pretext.sample_patch_pairs, ref_pretext.relative_position_batch)
 with forbid(*_FORBIDDEN_PAIRS, exercise="sample_patch_pairs"):
     _h_c, _h_n, _h_l = sample_patch_pairs((45, 60), 5000, 7, gap=1, max_jitter=2, generator=torch.Generator().manual_seed(11))
 expect_equal((int(_h_c[:, 0].min()), int(_h_c[:, 0].max())), (10, 45 - 7 - 10), "centre row range in a 45 x 60 image")
@@ -685,6 +686,7 @@ def rgb_to_lab(rgb):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_rgb_to_lab", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 from skimage.color import rgb2lab as skimage_rgb2lab
 
 
@@ -1178,15 +1180,17 @@ expect_close(_h_got_t, _h_expected_t, "nt_xent_loss with the views swapped")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_nt_xent_random", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-# Other sizes, temperatures and dtypes, against the formula; the result keeps the input's dtype.
+# Other sizes, temperatures and float64 inputs, against the course's loop version of the formula.
 for n, d, tau in ((1, 4, 0.1), (3, 2, 1.0), (6, 8, 0.07)):
     torch.manual_seed(n)
     z1, z2 = torch.randn(n, d, dtype=torch.float64), torch.randn(n, d, dtype=torch.float64)
     got = nt_xent_loss(z1, z2, tau)
-    expect_tensor(got, f"nt_xent_loss of float64 [{n}, {d}] embeddings", shape=(), dtype=torch.float64)
-    expect_close(got, torch.tensor(nt_xent_by_the_formula(z1, z2, tau), dtype=torch.float64),
-                 f"nt_xent_loss of float64 [{n}, {d}] embeddings, tau {tau}", atol=1e-6, rtol=1e-6)
+    expect_tensor(got, f"nt_xent_loss of float64 [{n}, {d}] embeddings (a 0-d tensor)", shape=())
+    expect_close(got, ref_contrastive.nt_xent_loop(z1, z2, tau),
+                 f"nt_xent_loss of float64 [{n}, {d}] embeddings, tau {tau} (compared with the course's loop version)",
+                 atol=1e-5, rtol=1e-5)
 ### BEGIN HIDDEN TESTS
+_FORBIDDEN_NTXENT = (ref_contrastive.nt_xent, ref_contrastive.nt_xent_loop, ref_contrastive.info_nce)
 for _h_seed, (_h_n, _h_d, _h_tau) in enumerate([(2, 3, 0.5), (11, 16, 0.2), (32, 5, 0.05), (4, 1, 2.0)]):
     _h_g = torch.Generator().manual_seed(100 + _h_seed)
     _h_a, _h_b = torch.randn(_h_n, _h_d, generator=_h_g), torch.randn(_h_n, _h_d, generator=_h_g)
@@ -1906,6 +1910,20 @@ report("supervised_minus_simclr_probe_10_per_class", supervised_10 - simclr_10, 
 # pretraining exactly. We therefore check the 15-point lead at 5 labels per class, where
 # the room is larger, and the closeness to the supervised encoder at 10 labels per class;
 # the lead at 10 labels per class is reported too.
+#
+# Section 6.3 claimed that the representation $h$ *before* the projection head is the one
+# to keep. We can check it: the same probes on the head's output $z$.
+
+# %%
+with torch.no_grad():
+    z_train = simclr_head(simclr_encoder(digits_train.images.to(device))).cpu()
+    z_test = simclr_head(simclr_encoder(digits_test.images.to(device))).cpu()
+head_probe = {"h (encoder output, 64-d)": (train_features["SimCLR"], test_features["SimCLR"]), "z (head output, 32-d)": (z_train, z_test)}
+for name, (train_x, test_x) in head_probe.items():
+    probe10 = ref_probe.label_efficiency(train_x, digits_train.labels, test_x, digits_test.labels, shots=[10],
+                                         seeds=SEEDS)[10][0]
+    knn = ref_probe.knn_accuracy(train_x, digits_train.labels, test_x, digits_test.labels, 5)
+    print(f"{name:>26s}: linear probe at 10 labels/class {probe10:.3f}, k-NN with all labels {knn:.3f}")
 
 # %% [markdown]
 # ## 8. What SimCLR needs: augmentations, negatives
