@@ -267,6 +267,10 @@ print(f"random boxes with IoU >= 0.5 against a 24 x 24 box: {hit_rate:.2%}")
 #   no "+1" in widths;
 # * a pair of zero-area boxes has union 0: return 0 for it, not NaN. Empty inputs give an
 #   empty `[N, M]` result.
+#
+# Guarding the division with a small `eps`, `inter / (union + eps)` with `eps` at most
+# 1e-6, is fine: the tests allow for the tiny error it makes (they use boxes of at least a
+# quarter of a square pixel).
 
 # %% nbgrader={"grade": false, "grade_id": "box_iou", "locked": false, "schema_version": 3, "solution": true}
 def box_iou(boxes1, boxes2):
@@ -278,7 +282,8 @@ def box_iou(boxes1, boxes2):
 
     Returns:
         Tensor[N, M] (floating, the dtype of the inputs) with IoU(boxes1[i], boxes2[j])
-        in [0, 1]; 0 where the union is 0 (two empty boxes).
+        in [0, 1]; 0 where the union is 0 (two empty boxes). Dividing by union + eps with
+        eps <= 1e-6 is allowed.
     """
     ### BEGIN SOLUTION
     area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])  # [N]
@@ -293,6 +298,7 @@ def box_iou(boxes1, boxes2):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_box_iou_cases", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 # Hand-made cases first, then random boxes against torchvision.ops.box_iou.
 reference = torch.tensor([[10.0, 10.0, 20.0, 20.0]])
 cases = {
@@ -322,9 +328,9 @@ _h_a64, _h_b64 = _h_a.double(), _h_b.double()
 _h_expected = torchvision.ops.box_iou(_h_a, _h_b)
 _h_expected64 = torchvision.ops.box_iou(_h_a64, _h_b64)
 _h_expected_t = torchvision.ops.box_iou(_h_b, _h_a)
-_FORBIDDEN_IOU = ("torchvision.ops.box_iou", "torchvision.ops.generalized_box_iou", ref_boxes.box_iou,
-                  ref_boxes.box_iou_loop, ref_boxes.generalized_box_iou, ref_boxes.generalized_box_iou_loop)
-with forbid(*_FORBIDDEN_IOU, exercise="box_iou"):
+_h_forbidden_iou = ("torchvision.ops.box_iou", "torchvision.ops.generalized_box_iou", ref_boxes.box_iou,
+                    ref_boxes.box_iou_loop, ref_boxes.generalized_box_iou, ref_boxes.generalized_box_iou_loop)
+with forbid(*_h_forbidden_iou, exercise="box_iou"):
     _h_got = box_iou(_h_a, _h_b)
     _h_got64 = box_iou(_h_a64, _h_b64)
     _h_got_t = box_iou(_h_b, _h_a)
@@ -333,7 +339,7 @@ with forbid(*_FORBIDDEN_IOU, exercise="box_iou"):
 expect_close(_h_got, _h_expected, "box_iou on 40 x 33 random boxes")
 expect_close(_h_got_t, _h_expected_t, "box_iou with the arguments swapped")
 _ = expect_tensor(_h_got64, "box_iou on float64 boxes", dtype=torch.float64)
-expect_close(_h_got64, _h_expected64, "box_iou in float64", atol=1e-12, rtol=1e-12)
+expect_close(_h_got64, _h_expected64, "box_iou in float64")  # the default tolerance allows an eps <= 1e-6
 expect_close(_h_apart, torch.zeros(1, 2), "box_iou of boxes apart in both x and y (the intersection must be clamped)")
 expect_close(_h_inside, torch.tensor([[8.0 / 100.0]]), "box_iou of a box inside another")
 ### END HIDDEN TESTS
@@ -348,7 +354,9 @@ empty = torch.zeros(0, 4)
 _ = expect_tensor(box_iou(empty, square), "box_iou of 0 boxes and 1 box", shape=(0, 1))
 _ = expect_tensor(box_iou(square, empty), "box_iou of 1 box and 0 boxes", shape=(1, 0))
 ### BEGIN HIDDEN TESTS
-with forbid(*_FORBIDDEN_IOU, exercise="box_iou"):
+_h_forbidden_iou = ("torchvision.ops.box_iou", "torchvision.ops.generalized_box_iou", ref_boxes.box_iou,
+                    ref_boxes.box_iou_loop, ref_boxes.generalized_box_iou, ref_boxes.generalized_box_iou_loop)
+with forbid(*_h_forbidden_iou, exercise="box_iou"):
     _h_line = box_iou(torch.tensor([[0.0, 0.0, 5.0, 0.0], [0.0, 0.0, 5.0, 5.0]]), torch.tensor([[0.0, 0.0, 5.0, 0.0]]))
     _h_empty_both = box_iou(torch.zeros(0, 4), torch.zeros(0, 4))
     _h_empty_many = box_iou(torch.zeros(0, 4, dtype=torch.float64), torch.rand(6, 4, dtype=torch.float64) + torch.tensor([0.0, 0.0, 1.0, 1.0], dtype=torch.float64))
@@ -470,18 +478,21 @@ def brute_force_windows(image_size, window_sizes, stride=1):
 
 for args in [((5, 5), [(3, 3)]), ((7, 10), [(2, 4)]), ((6, 6), [(6, 6)]), ((9, 8), [(3, 3), (2, 5)])]:
     expect_equal(count_sliding_windows(*args), brute_force_windows(*args),
-                 f"count_sliding_windows{args} (image_size, window_sizes)")
+                 f"count_sliding_windows{args} (image_size, window_sizes)", integer=True)
 expect_equal(count_sliding_windows((12, 9), [(4, 3)], stride=2), brute_force_windows((12, 9), [(4, 3)], 2),
-             "count_sliding_windows((12, 9), [(4, 3)], stride=2)")
+             "count_sliding_windows((12, 9), [(4, 3)], stride=2)", integer=True)
 ### BEGIN HIDDEN TESTS
 for _h_args in [((30, 20), [(5, 5), (10, 3), (30, 20)], 1), ((31, 17), [(4, 6), (9, 9)], 3), ((8, 8), [(9, 2)], 1),
                 ((8, 8), [(2, 9), (3, 3)], 2), ((10, 40), [(10, 1), (1, 40)], 5), ((5, 5), [], 1),
                 ((5, 5), [(9, 9), (2, 2)], 1), ((6, 20), [(3, 30)], 2)]:
-    expect_equal(count_sliding_windows(*_h_args), brute_force_windows(*_h_args), f"count_sliding_windows{_h_args}")
+    expect_equal(count_sliding_windows(*_h_args), brute_force_windows(*_h_args), f"count_sliding_windows{_h_args}",
+                 integer=True)
 _h_sizes = [(int(128 * s), int(64 * s)) for s in (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)]
 _h_expected = sum(len(range(0, 480 - h + 1, 4)) * len(range(0, 640 - w + 1, 4)) for h, w in _h_sizes if h <= 480)
-expect_equal(count_sliding_windows((480, 640), _h_sizes, 4), _h_expected, "count_sliding_windows on a 480 x 640 image")
-expect_equal(count_sliding_windows((480, 640), [(128, 64)]), 353 * 577, "count_sliding_windows((480, 640), [(128, 64)])")
+expect_equal(count_sliding_windows((480, 640), _h_sizes, 4), _h_expected, "count_sliding_windows on a 480 x 640 image",
+             integer=True)
+expect_equal(count_sliding_windows((480, 640), [(128, 64)]), 353 * 577, "count_sliding_windows((480, 640), [(128, 64)])",
+             integer=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -738,6 +749,7 @@ def batched_nms(boxes, scores, labels, iou_threshold):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_nms", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# validity: builds-on box_iou
 # A hand-made cloud first: two objects, each with near-duplicates, plus a box exactly at the threshold.
 cloud = torch.tensor([[10.0, 10.0, 30.0, 30.0],   # 0: best box of object A
                       [11.0, 11.0, 31.0, 31.0],   # 1: duplicate of 0 (IoU 0.82)
@@ -746,22 +758,28 @@ cloud = torch.tensor([[10.0, 10.0, 30.0, 30.0],   # 0: best box of object A
                       [0.0, 0.0, 3.0, 3.0],       # 4: small box C
                       [1.0, 0.0, 4.0, 3.0]])      # 5: IoU with 4 exactly 0.5
 cloud_scores = torch.tensor([0.9, 0.8, 0.6, 0.95, 0.3, 0.2])
+_ = expect_tensor(nms(cloud, cloud_scores, 0.5), "nms(cloud, cloud_scores, 0.5)", dtype=torch.int64)
 expect_equal(nms(cloud, cloud_scores, 0.5).tolist(), torchvision.ops.nms(cloud, cloud_scores, 0.5).tolist(),
              "nms(cloud, cloud_scores, 0.5) (kept indices, by decreasing score)")
 expect_equal(nms(cloud, cloud_scores, 0.9).tolist(), torchvision.ops.nms(cloud, cloud_scores, 0.9).tolist(),
              "nms(cloud, cloud_scores, 0.9) (a high threshold keeps the duplicates)")
 expect_equal(nms(cloud, cloud_scores, 0.49).tolist(), torchvision.ops.nms(cloud, cloud_scores, 0.49).tolist(),
              "nms(cloud, cloud_scores, 0.49) (box 5 overlaps box 4 with IoU 0.5 > 0.49)")
-_ = expect_tensor(nms(cloud, cloud_scores, 0.5), "nms(...)", dtype=torch.int64)
-torch.manual_seed(1)
-xy = torch.rand(30, 2) * 40
-random_boxes = torch.cat([xy, xy + 8 + torch.rand(30, 2) * 12], dim=1)
-random_scores = torch.rand(30)
-expect_equal(nms(random_boxes, random_scores, 0.4).tolist(), torchvision.ops.nms(random_boxes, random_scores, 0.4).tolist(),
+# Equal scores: taken in increasing index order. Boxes 0 and 1 overlap (IoU 0.82) with the same score: 0 wins.
+tie_boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 0.0, 11.0, 10.0], [50.0, 50.0, 60.0, 60.0], [20.0, 20.0, 30.0, 30.0]])
+tie_scores = torch.tensor([0.5, 0.5, 0.5, 0.7])
+expect_equal(nms(tie_boxes, tie_scores, 0.5).tolist(), torchvision.ops.nms(tie_boxes, tie_scores, 0.5).tolist(),
+             "nms with equal scores (ties go to the lower index: a stable sort by decreasing score)")
+_ = expect_tensor(nms(torch.zeros(0, 4), torch.zeros(0), 0.5), "nms of no boxes", shape=(0,), dtype=torch.int64)
+_g_nms = torch.Generator().manual_seed(1)
+_xy = torch.rand(30, 2, generator=_g_nms) * 40
+nms_boxes = torch.cat([_xy, _xy + 8 + torch.rand(30, 2, generator=_g_nms) * 12], dim=1)
+nms_scores = torch.rand(30, generator=_g_nms)
+expect_equal(nms(nms_boxes, nms_scores, 0.4).tolist(), torchvision.ops.nms(nms_boxes, nms_scores, 0.4).tolist(),
              "nms on 30 random boxes at threshold 0.4 (compared with torchvision.ops.nms)")
 ### BEGIN HIDDEN TESTS
-_FORBIDDEN_NMS = ("torchvision.ops.nms", "torchvision.ops.batched_nms", ref_boxes.nms, ref_boxes.nms_loop,
-                  ref_boxes.batched_nms, ref_boxes.batched_nms_loop)
+_h_forbidden_nms = ("torchvision.ops.nms", "torchvision.ops.batched_nms", ref_boxes.nms, ref_boxes.nms_loop,
+                    ref_boxes.batched_nms, ref_boxes.batched_nms_loop)
 _h_g = torch.Generator().manual_seed(77)
 _h_cases = []
 for _h_n, _h_thr in ((60, 0.5), (120, 0.3), (90, 0.7), (40, 0.0), (25, 1.0)):
@@ -775,7 +793,7 @@ _h_cases.append((torch.cat([_h_xy, _h_xy + 6 + torch.rand(80, 2, generator=_h_g)
 # identical boxes with equal scores: the lower index survives
 _h_cases.append((torch.tensor([[0.0, 0.0, 5.0, 5.0]] * 3), torch.tensor([0.5, 0.7, 0.7]), 0.5))
 _h_expected = [torchvision.ops.nms(b, s, t).tolist() for b, s, t in _h_cases]
-with forbid(*_FORBIDDEN_NMS, exercise="nms"):
+with forbid(*_h_forbidden_nms, exercise="nms"):
     _h_got = [nms(b, s, t) for b, s, t in _h_cases]
     _h_empty = nms(torch.zeros(0, 4), torch.zeros(0), 0.5)
 for (_h_b, _h_s, _h_t), _h_r, _h_e in zip(_h_cases, _h_got, _h_expected):
@@ -785,16 +803,35 @@ _ = expect_tensor(_h_empty, "nms of no boxes", shape=(0,), dtype=torch.int64)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_batched_nms", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-# Per-class NMS: the same cloud, with box 1 relabelled so that it no longer competes with box 0.
-cloud_labels = torch.tensor([1, 2, 1, 1, 3, 3])
-expect_equal(batched_nms(cloud, cloud_scores, cloud_labels, 0.5).tolist(),
-             torchvision.ops.batched_nms(cloud, cloud_scores, cloud_labels, 0.5).tolist(),
+# validity: builds-on box_iou
+# Per-class NMS: the cloud of the NMS test, with box 1 relabelled so that it no longer competes with box 0.
+batch_cloud = torch.tensor([[10.0, 10.0, 30.0, 30.0], [11.0, 11.0, 31.0, 31.0], [40.0, 40.0, 60.0, 60.0],
+                            [42.0, 40.0, 62.0, 60.0], [0.0, 0.0, 3.0, 3.0], [1.0, 0.0, 4.0, 3.0]])
+batch_scores = torch.tensor([0.9, 0.8, 0.6, 0.95, 0.3, 0.2])
+batch_labels = torch.tensor([1, 2, 1, 1, 3, 3])
+_ = expect_tensor(batched_nms(batch_cloud, batch_scores, batch_labels, 0.5), "batched_nms(...)", dtype=torch.int64)
+expect_equal(batched_nms(batch_cloud, batch_scores, batch_labels, 0.5).tolist(),
+             torchvision.ops.batched_nms(batch_cloud, batch_scores, batch_labels, 0.5).tolist(),
              "batched_nms(cloud, cloud_scores, labels [1, 2, 1, 1, 3, 3], 0.5)")
-random_labels = torch.randint(0, 4, (30,), generator=torch.Generator().manual_seed(3))
-expect_equal(batched_nms(random_boxes, random_scores, random_labels, 0.3).tolist(),
-             torchvision.ops.batched_nms(random_boxes, random_scores, random_labels, 0.3).tolist(),
+# Equal scores across classes: ties go to the lower index here too.
+tie_labels = torch.tensor([0, 0, 1, 1])
+tie_boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 0.0, 11.0, 10.0], [0.0, 0.0, 10.0, 10.0], [1.0, 0.0, 11.0, 10.0]])
+expect_equal(batched_nms(tie_boxes, torch.full((4,), 0.5), tie_labels, 0.5).tolist(),
+             torchvision.ops.batched_nms(tie_boxes, torch.full((4,), 0.5), tie_labels, 0.5).tolist(),
+             "batched_nms with equal scores in two classes (ties go to the lower index)")
+_ = expect_tensor(batched_nms(torch.zeros(0, 4), torch.zeros(0), torch.zeros(0, dtype=torch.int64), 0.5),
+                  "batched_nms of no boxes", shape=(0,), dtype=torch.int64)
+_g_bnms = torch.Generator().manual_seed(1)
+_xy = torch.rand(30, 2, generator=_g_bnms) * 40
+batch_boxes = torch.cat([_xy, _xy + 8 + torch.rand(30, 2, generator=_g_bnms) * 12], dim=1)
+batch_random_scores = torch.rand(30, generator=_g_bnms)
+batch_random_labels = torch.randint(0, 4, (30,), generator=torch.Generator().manual_seed(3))
+expect_equal(batched_nms(batch_boxes, batch_random_scores, batch_random_labels, 0.3).tolist(),
+             torchvision.ops.batched_nms(batch_boxes, batch_random_scores, batch_random_labels, 0.3).tolist(),
              "batched_nms on 30 random boxes of 4 classes (compared with torchvision.ops.batched_nms)")
 ### BEGIN HIDDEN TESTS
+_h_forbidden_nms = ("torchvision.ops.nms", "torchvision.ops.batched_nms", ref_boxes.nms, ref_boxes.nms_loop,
+                    ref_boxes.batched_nms, ref_boxes.batched_nms_loop)
 _h_g = torch.Generator().manual_seed(99)
 _h_bcases = []
 for _h_n, _h_k, _h_thr in ((100, 5, 0.5), (150, 2, 0.3), (60, 20, 0.6), (50, 1, 0.4)):
@@ -803,7 +840,7 @@ for _h_n, _h_k, _h_thr in ((100, 5, 0.5), (150, 2, 0.3), (60, 20, 0.6), (50, 1, 
     _h_bcases.append((_h_b, torch.rand(_h_n, generator=_h_g), torch.randint(0, _h_k, (_h_n,), generator=_h_g), _h_thr))
 _h_bexpected = [torchvision.ops.batched_nms(*c).tolist() for c in _h_bcases]
 _h_same = torch.tensor([[0.0, 0.0, 10.0, 10.0]] * 4)  # identical boxes, four different classes: all survive
-with forbid(*_FORBIDDEN_NMS, exercise="batched_nms"):
+with forbid(*_h_forbidden_nms, exercise="batched_nms"):
     _h_bgot = [batched_nms(*c) for c in _h_bcases]
     _h_same_got = batched_nms(_h_same, torch.tensor([0.1, 0.4, 0.3, 0.2]), torch.tensor([7, 3, 5, 1]), 0.5)
     _h_bempty = batched_nms(torch.zeros(0, 4), torch.zeros(0), torch.zeros(0, dtype=torch.int64), 0.5)
@@ -1046,6 +1083,13 @@ expect_close(image_to_feature(lecture_box, (600, 800), (6, 8)), lecture_answer,
 some_boxes = torch.tensor([[3.0, 4.0, 50.0, 70.0], [0.0, 0.0, 640.0, 480.0]])
 expect_close(feature_to_image(image_to_feature(some_boxes, (480, 640), (15, 20)), (480, 640), (15, 20)), some_boxes,
              "feature_to_image(image_to_feature(boxes)) should give the boxes back")
+# Unequal strides: 800 / 20 = 40 pixels per cell horizontally, 300 / 10 = 30 vertically.
+expect_close(image_to_feature(torch.tensor([[40.0, 30.0, 120.0, 150.0]]), (300, 800), (10, 20)),
+             torch.tensor([[1.0, 1.0, 3.0, 5.0]]),
+             "image_to_feature with a horizontal stride of 40 (x) and a vertical stride of 30 (y)")
+expect_close(feature_to_image(torch.tensor([[1.0, 1.0, 3.0, 5.0]]), (300, 800), (10, 20)),
+             torch.tensor([[40.0, 30.0, 120.0, 150.0]]),
+             "feature_to_image with a horizontal stride of 40 (x) and a vertical stride of 30 (y)")
 ### BEGIN HIDDEN TESTS
 _h_g = torch.Generator().manual_seed(5)
 _h_b = torch.rand(20, 4, generator=_h_g, dtype=torch.float64) * 300
@@ -1207,7 +1251,7 @@ def count_anchors(feature_size, sizes, ratios):
 for feature_size, sizes, ratios in [((20, 15), [128, 256, 512], [0.5, 1.0, 2.0]), ((4, 6), [32], [0.5, 1.0, 2.0])]:
     generated = ref_anchors.generate_anchors([feature_size], strides=[16], sizes=sizes, ratios=ratios).shape[0]
     expect_equal(count_anchors(feature_size, sizes, ratios), generated,
-                 f"count_anchors({feature_size}, sizes={sizes}, ratios={ratios})")
+                 f"count_anchors({feature_size}, sizes={sizes}, ratios={ratios})", integer=True)
 ### BEGIN HIDDEN TESTS
 _FORBIDDEN_ANCHORS = (ref_anchors.num_anchors, ref_anchors.anchors_per_location, ref_anchors.generate_anchors,
                       ref_anchors.generate_anchors_loop, ref_anchors.cell_anchors,
@@ -1219,7 +1263,7 @@ _h_expected = [ref_anchors.generate_anchors([f], strides=[8], sizes=s, ratios=r)
 with forbid(*_FORBIDDEN_ANCHORS, exercise="count_anchors"):
     _h_got = [count_anchors(*c) for c in _h_cases]
 for _h_c, _h_r, _h_e in zip(_h_cases, _h_got, _h_expected):
-    expect_equal(_h_r, _h_e, f"count_anchors{_h_c}")
+    expect_equal(_h_r, _h_e, f"count_anchors{_h_c}", integer=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1303,7 +1347,7 @@ def encode_boxes(anchors, boxes):
         boxes: Tensor[N, 4] float, xyxy pixels, positive width and height (box i goes with anchor i).
 
     Returns:
-        Tensor[N, 4]: (t_x, t_y, t_w, t_h) for each pair.
+        Tensor[N, 4] in the dtype of the inputs: (t_x, t_y, t_w, t_h) for each pair.
     """
     ### BEGIN SOLUTION
     anchor_w = anchors[:, 2] - anchors[:, 0]
@@ -1327,7 +1371,7 @@ def decode_boxes(deltas, anchors):
         anchors: Tensor[N, 4] float, xyxy pixels.
 
     Returns:
-        Tensor[N, 4]: the boxes, xyxy pixels.
+        Tensor[N, 4] in the dtype of the inputs: the boxes, xyxy pixels.
     """
     ### BEGIN SOLUTION
     wa = anchors[:, 2] - anchors[:, 0]
@@ -1341,6 +1385,7 @@ def decode_boxes(deltas, anchors):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_box_coding", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# validity: dtype-stated
 # Compared with the course's reference (course_utils.ops.boxes.encode_boxes / decode_boxes), then a round trip.
 coding_anchors = torch.tensor([[0.0, 0.0, 10.0, 10.0], [20.0, 10.0, 60.0, 30.0], [5.0, 5.0, 13.0, 29.0]])
 coding_boxes = torch.tensor([[5.0, 0.0, 15.0, 20.0], [18.0, 12.0, 50.0, 40.0], [4.0, 9.0, 16.0, 21.0]])
@@ -1372,9 +1417,9 @@ with forbid(*_FORBIDDEN_CODING, exercise="encode_boxes / decode_boxes"):
     _h_round = decode_boxes(encode_boxes(_h_anc, _h_box), _h_anc)
     _h_enc_empty = encode_boxes(torch.zeros(0, 4), torch.zeros(0, 4))
     _h_dec_empty = decode_boxes(torch.zeros(0, 4), torch.zeros(0, 4))
-expect_close(_h_enc, _h_exp_enc, "encode_boxes on 50 random pairs (compared with torchvision's BoxCoder)", atol=1e-9)
-expect_close(_h_dec, _h_exp_dec, "decode_boxes on 50 random deltas (compared with torchvision's BoxCoder)", atol=1e-9)
-expect_close(_h_round, _h_box, "decode_boxes(encode_boxes(...)) in float64", atol=1e-9)
+expect_close(_h_enc, _h_exp_enc, "encode_boxes on 50 random pairs (compared with torchvision's BoxCoder)")
+expect_close(_h_dec, _h_exp_dec, "decode_boxes on 50 random deltas (compared with torchvision's BoxCoder)")
+expect_close(_h_round, _h_box, "decode_boxes(encode_boxes(...)) in float64")
 _ = expect_tensor(_h_enc, "encode_boxes on float64 input", dtype=torch.float64)
 _ = expect_tensor(_h_enc_empty, "encode_boxes of no boxes", shape=(0, 4))
 _ = expect_tensor(_h_dec_empty, "decode_boxes of no boxes", shape=(0, 4))
@@ -1453,7 +1498,8 @@ def average_precision(scores, is_true_positive, num_ground_truth):
         num_ground_truth: int >= 1, the number of ground-truth objects of the class.
 
     Returns:
-        float: the area under the interpolated precision-recall curve, in [0, 1].
+        a number (a Python float, a numpy scalar or a 0-d tensor): the area under the
+        interpolated precision-recall curve, in [0, 1].
     """
     ### BEGIN SOLUTION
     ranking = torch.sort(scores, descending=True, stable=True).indices
