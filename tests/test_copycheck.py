@@ -110,3 +110,26 @@ def test_findings_read_as_review_notes():
     note = copycheck.Finding("conv2d_loops", "conv2d_loops", "withheld reference course_utils.ops.conv.conv2d_loop",
                              0.97).note()
     assert note.startswith("needs review: conv2d_loops:") and "0.97" in note
+
+
+def test_the_autograder_marks_a_copier_for_review_only(monkeypatch):
+    """The hook in autograde.REVIEW_CHECKS: a note for the copier, nothing for the others."""
+    import copy
+    from types import SimpleNamespace
+
+    import nbformat
+
+    from autograder.tools import autograde
+    from autograder.tools.build import CHAPTERS as RELEASED
+    assert autograde._copy_check in autograde.REVIEW_CHECKS
+    stub = nbformat.read(RELEASED / "02_cnns.ipynb", as_version=4)
+    copier = copy.deepcopy(stub)
+    cell = next(c for c in copier.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "conv2d_loops")
+    cell.source = student_copy(resolve("course_utils.ops.conv.conv2d_loop"), "conv2d_loops", seed=3)
+    books = {"copier": copier, "honest": stub}
+    monkeypatch.setattr(autograde, "submitted_notebook", lambda s, student: books[student])
+    settings = SimpleNamespace(chapter="02_cnns")
+    notes = autograde._copy_check(settings, {"copier": None, "honest": None, "absent": None})
+    assert list(notes) == ["copier"], notes
+    assert "conv2d_loop" in notes["copier"][0] and notes["copier"][0].startswith("needs review")
+    assert autograde._copy_check(SimpleNamespace(chapter="00_no_such_chapter"), {"x": None}) == {}

@@ -160,6 +160,15 @@ ReviewCheck = Callable[["Settings", dict[str, Result]], dict[str, list[str]]]
 REVIEW_CHECKS: list[ReviewCheck] = []
 
 
+def _copy_check(s: "Settings", results: dict[str, Result]) -> dict[str, list[str]]:
+    """Near copies of a withheld reference or of the solution (autograder/tools/copycheck.py)."""
+    from autograder.tools.copycheck import review_check
+    return review_check(s, results)
+
+
+REVIEW_CHECKS.append(_copy_check)
+
+
 # ---------------------------------------------------------------- course set-up
 
 def _sha(*parts: bytes | str) -> str:

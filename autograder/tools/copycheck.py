@@ -317,6 +317,27 @@ def check_notebook(chapter: str, nb, threshold: float = THRESHOLD) -> list[Findi
     return findings
 
 
+def review_check(settings, results) -> dict[str, list[str]]:
+    """The autograder's review check (``autograde.REVIEW_CHECKS``): a "needs review" note per near copy.
+
+    Reads each student's graded submission; a chapter without a solution source (a test
+    course) has nothing to compare with. A failure here never stops grading."""
+    from autograder.tools import autograde
+    try:
+        solutions(settings.chapter)
+    except FileNotFoundError:
+        return {}
+    notes: dict[str, list[str]] = {}
+    for student in results:
+        try:
+            findings = check_notebook(settings.chapter, autograde.submitted_notebook(settings, student))
+        except Exception:  # no notebook, or an unreadable one: the grader reports that already
+            continue
+        if findings:
+            notes[student] = [f.note() for f in findings]
+    return notes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("chapter")
