@@ -50,6 +50,7 @@ test: setup
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory test-grading
 	$(MAKE) --no-print-directory test-autograde
+	$(MAKE) --no-print-directory test-release
 
 # Unit tests of course_utils, doctests and the fast checks of the tooling.
 # One thread per pytest worker: two workers with two OpenMP threads each on two cores
@@ -85,7 +86,7 @@ clean:
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
 
 # ---- Grading a class (see README "Grading a class") ----
-.PHONY: release autograde test-autograde
+.PHONY: release autograde test-autograde test-release
 SUBMISSIONS ?=
 DB_URL ?=
 GRADE_WORKERS ?=
@@ -97,6 +98,10 @@ AUTOGRADE_ARGS ?=
 UNLOCK ?=
 release: setup
 	$(BIN)/python -m autograder.tools.release $(if $(UNLOCK),--unlock '$(UNLOCK)',)
+
+# The release as students get it: installed in a fresh venv, every chapter run in quick mode (slow).
+test-release: setup
+	OMP_NUM_THREADS=1 DLCV_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q -m slow tests/test_release_student.py
 
 # make autograde                                   grade the demo classes (chapters 02 and 05)
 # make autograde CHAPTER=05_detection SUBMISSIONS=download.zip [DB_URL=postgresql://...] [GRADE_WORKERS=8]
