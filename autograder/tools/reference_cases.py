@@ -660,3 +660,101 @@ def _simclr_step(fn):
         yield fn(encoder, head, v1, v2, optimizer, nt_xent, 0.5)
         yield encoder
         yield head
+
+
+# ---------------------------------------------------------------- 08 video
+
+def _moving_texture(height, width, dx, dy, seed, dtype=torch.float64):
+    """A smooth random texture and its copy moved by (dx, dy) pixels (exact Fourier shift)."""
+    from course_utils.ops.flow import shift_image
+    img = torch.rand(1, 1, height, width, generator=_gen(seed), dtype=torch.float64)
+    for _ in range(2):
+        img = torch.nn.functional.avg_pool2d(torch.nn.functional.pad(img, (1, 1, 1, 1), mode="circular"), 3, stride=1)
+    img = img[0, 0]
+    return img.to(dtype), shift_image(img, dx, dy).to(dtype)
+
+
+@case("course_utils.ops.flow.lucas_kanade_patch")
+def _lk_patch(fn):
+    for side, (dx, dy), dtype in ((3, (0.2, -0.1), torch.float64), (5, (0.3, 0.2), torch.float64),
+                                  (7, (-0.4, 0.1), torch.float32), (9, (0.1, 0.5), torch.float64)):
+        yield fn(*_moving_texture(side, side, dx, dy, side, dtype))
+    yield fn(*_moving_texture(4, 9, 0.25, 0.3, 1))  # not square
+    flat = torch.full((5, 5), 0.3, dtype=torch.float64)
+    yield fn(flat, flat + 0.1)  # singular: zeros
+    stripes = torch.tensor([0.0, 1.0, 0.2, 0.9, 0.4], dtype=torch.float64).repeat(5, 1)
+    yield fn(stripes, stripes.roll(1, dims=1))  # an edge: the aperture problem
+    yield call(fn, torch.zeros(1, 4), torch.zeros(1, 4))
+    yield call(fn, torch.zeros(3, 3), torch.zeros(3, 4))
+
+
+@case("course_utils.ops.flow.lucas_kanade", "course_utils.ops.flow.lucas_kanade_loop")
+def _lk_dense(fn):
+    for (h, w), radius, dtype in (((12, 14), 2, torch.float64), ((9, 9), 1, torch.float64), ((16, 10), 3, torch.float32)):
+        yield fn(*_moving_texture(h, w, 0.3, -0.2, h + w, dtype), radius)
+    flat = torch.full((6, 6), 0.5, dtype=torch.float64)
+    yield fn(flat, flat + 0.1, 1)
+    yield call(fn, torch.zeros(4, 4), torch.zeros(4, 4), 4)
+    yield call(fn, torch.zeros(4, 4), torch.zeros(4, 5), 1)
+
+
+@case("course_utils.data.video.video_bytes")
+def _video_bytes(fn):
+    for args in ((16, 112, 112), (30 * 60, 480, 640), (8, 24, 32, 1), (5, 6, 7, 4, 2), (1, 1, 1, 1, 1)):
+        yield fn(*args)
+    yield fn(16, 112, 112, bytes_per_value=4)
+    yield call(fn, 0, 4, 4)
+    yield call(fn, 2.5, 4, 4)
+
+
+@case("course_utils.data.video.sliding_windows")
+def _sliding_windows(fn):
+    video = torch.rand(2, 13, 3, 4, generator=_gen(80))
+    for clip_frames, step, stride in ((4, 1, 1), (4, 3, 1), (3, 2, 3), (13, 1, 1), (5, 4, 2)):
+        yield fn(video, clip_frames, step, stride)
+    yield fn(torch.stack([video, video + 1]), 4, 2)
+    yield call(fn, video, 14)
+    yield call(fn, torch.zeros(3, 4, 4), 2)
+
+
+@case("course_utils.models.video.average_over_windows")
+def _average_over_windows(fn):
+    torch.manual_seed(81)
+    net = torch.nn.Sequential(torch.nn.Conv3d(3, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool3d(1),
+                              torch.nn.Flatten(), torch.nn.Linear(4, 6)).eval()
+    video = torch.rand(3, 12, 5, 5, generator=_gen(81))
+    with torch.no_grad():
+        for clip_frames, step in ((4, 1), (4, 3), (12, 2), (1, 5)):
+            yield fn(net, video, clip_frames, step)
+        yield fn(net.double(), video.double(), 5, 2)
+    yield call(fn, net, video, 13)
+
+
+@case("course_utils.models.video.conv3d_block")
+def _conv3d_block(fn):
+    for in_c, out_c, pool in ((3, 8, (1, 2, 2)), (4, 6, 2), (5, 7, [2, 1, 1])):
+        torch.manual_seed(82)
+        block = fn(in_c, out_c, pool)
+        yield block
+        yield block(torch.rand(2, in_c, 4, 6, 6, generator=_gen(82)))
+
+
+@case("course_utils.models.video.conv3d_output_shape")
+def _conv3d_output_shape(fn):
+    for args in (((3, 16, 112, 112), 64, 3, 1, 1), ((3, 32, 224, 224), 8, (5, 7, 7), (1, 2, 2), (2, 3, 3)),
+                 ((8, 7, 9, 11), 4, 2, 2, 0), ((1, 3, 3, 3), 1, [3, 3, 3], 1, 0)):
+        yield fn(*args)
+    yield call(fn, (3, 16, 112), 8, 3)
+    yield call(fn, (3, 2, 8, 8), 8, 3)
+
+
+@case("course_utils.models.video.conv3d_parameters")
+def _conv3d_parameters(fn):
+    for args in ((3, 64, 3), (64, 128, (3, 3, 3)), (3, 8, (5, 7, 7)), (16, 32, 3, False)):
+        yield fn(*args)
+
+
+@case("course_utils.models.video.conv2plus1d_parameters")
+def _conv2plus1d_parameters(fn):
+    for args in ((64, 64), (3, 64), (64, 64, 3, 3, 64), (16, 32, 5, 3, 10), (128, 256, 3, 3), (3, 64, 1, 7)):
+        yield fn(*args)

@@ -18,7 +18,7 @@ import math
 import torch
 
 from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
-from course_utils.references import reference_of
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["video_bytes", "clip_span", "clip_indices", "window_starts", "num_windows", "sample_clips",
            "sliding_windows", "GIB", "MIB", "KIB"]
@@ -92,6 +92,8 @@ def clip_indices(num_frames: int, clip_frames: int, stride: int = 1, start: int 
     return start + stride * torch.arange(clip_frames)
 
 
+@not_an_answer("08_video/average_over_windows", why="lists where the windows start (the rule the exercise's prompt "
+               "states); the exercise cuts the windows and averages the model's probabilities")
 def window_starts(num_frames: int, clip_frames: int, step: int = 1, stride: int = 1) -> list[int]:
     """First frames of the test-time windows: ``0, step, 2 step, ...`` while the whole clip fits.
 

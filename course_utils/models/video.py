@@ -30,8 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
-from course_utils.data.video import sliding_windows
-from course_utils.references import reference_of
+from course_utils.data.video import sliding_windows, window_starts
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = [
     "frame_encoder", "SingleFrameCNN", "LateFusionFC", "LateFusionPool", "EarlyFusionCNN",
@@ -201,6 +201,8 @@ def conv3d_block(in_channels: int, out_channels: int, pool=(1, 2, 2)) -> nn.Sequ
     )
 
 
+@not_an_answer("08_video/conv2plus1d_parameters", "08_video/conv3d_block",
+               why="builds the factorized block; counting its weights, or writing the 3x3x3 block, is the exercise")
 def conv2plus1d_block(in_channels: int, out_channels: int, pool=(1, 2, 2), mid_channels: int | None = None
                       ) -> nn.Sequential:
     """A (2+1)D block (Tran et al., 2018): a 1x3x3 spatial conv, then a 3x1x1 temporal conv.
@@ -366,12 +368,9 @@ class NonLocalBlock(nn.Module):
 def _average_over_windows_twin(model, video, clip_frames, step=1):
     """Twin of :func:`average_over_windows`: windows by ``Tensor.unfold``."""
     check_tensor(video, "video", ndim=4)
-    check_positive_int(step, "step")
-    check_positive_int(clip_frames, "clip_frames")
-    if clip_frames > video.shape[1]:
-        raise ValueError(f"a window of {clip_frames} frames does not fit in a video of {video.shape[1]} frames")
+    starts = window_starts(video.shape[1], clip_frames, step)  # checks that a window fits
     windows = video.unfold(1, clip_frames, step).permute(1, 0, 4, 2, 3)  # [C, K, H, W, L] -> [K, C, L, H, W]
-    return torch.softmax(model(windows), dim=-1).mean(dim=0)
+    return torch.softmax(model(windows[:len(starts)]), dim=-1).mean(dim=0)
 
 
 @reference_of("08_video/average_over_windows", twin=_average_over_windows_twin)
@@ -408,10 +407,15 @@ def average_over_windows(model: Callable[[torch.Tensor], torch.Tensor], video: t
 
 
 def _conv3d_output_shape_twin(input_shape, out_channels, kernel_size, stride=1, padding=0):
-    """Twin of :func:`conv3d_output_shape`: ``nn.Conv3d`` on a meta tensor."""
+    """Twin of :func:`conv3d_output_shape`: ``nn.Conv3d`` on a meta tensor (after the same checks)."""
+    if len(input_shape) != 4:
+        raise ValueError(f"input_shape must be (C_in, T, H, W), got {tuple(input_shape)}")
     check_positive_int(out_channels, "out_channels")
+    kernel, pads = _triple(kernel_size, "kernel_size"), _triple(padding, "padding")
+    if any(n + 2 * p < k for n, k, p in zip(input_shape[1:], kernel, pads)):
+        raise ValueError(f"kernel {kernel} is larger than the padded input {tuple(input_shape[1:])}")
     conv = nn.Conv3d(int(input_shape[0]), out_channels, kernel_size, stride=stride, padding=padding, device="meta")
-    return tuple(conv(torch.empty(1, *input_shape, device="meta")).shape[1:])
+    return tuple(int(n) for n in conv(torch.empty(1, *input_shape, device="meta")).shape[1:])
 
 
 @reference_of("08_video/conv3d_arithmetic", twin=_conv3d_output_shape_twin)
@@ -462,6 +466,8 @@ def conv3d_parameters(in_channels: int, out_channels: int, kernel_size, bias: bo
     return out_channels * in_channels * kt * kh * kw + (out_channels if bias else 0)
 
 
+@not_an_answer("08_video/conv2plus1d_parameters", why="the exercise's prompt gives this formula for M; the "
+               "exercise is the weight count")
 def r2plus1d_mid_channels(in_channels: int, out_channels: int, kernel_t: int = 3, kernel_s: int = 3) -> int:
     """Intermediate channels ``M`` of a (2+1)D block with as many weights as the full ``t x d x d`` conv.
 

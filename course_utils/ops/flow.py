@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
-from course_utils.references import reference_of
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["image_gradients", "lucas_kanade_patch", "lucas_kanade_loop", "lucas_kanade", "min_eigenvalue",
            "clip_flows", "endpoint_error", "shift_image", "DEFAULT_EPS"]
@@ -88,18 +88,40 @@ def _solve_2x2(a, b, c, p, q, eps: float):
     return u, v
 
 
+# scikit-image's optical_flow_ilk builds an image pyramid for frames larger than this (min side).
+_ILK_SINGLE_LEVEL = 32
+
+
+def _ilk_one_step(frame0: torch.Tensor, frame1: torch.Tensor, radius: int) -> np.ndarray:
+    """(u, v) of one warp of scikit-image's iterative Lucas–Kanade, float64, np.ndarray[2, H, W]."""
+    from skimage.registration import optical_flow_ilk
+
+    v_u = optical_flow_ilk(frame0.detach().cpu().double().numpy(), frame1.detach().cpu().double().numpy(),
+                           radius=radius, num_warp=1, dtype=np.float64)
+    return v_u[::-1].copy()  # scikit-image answers rows first: (v, u)
+
+
 def _lucas_kanade_patch_twin(patch0, patch1, eps=DEFAULT_EPS):
-    """Twin of :func:`lucas_kanade_patch`: the same least squares by ``torch.linalg.lstsq``."""
+    """Twin of :func:`lucas_kanade_patch`: scikit-image's ``optical_flow_ilk`` read at the patch's centre.
+
+    A square patch of odd side ``2r + 1`` is one window of radius ``r`` around its centre; other
+    shapes are solved by ``torch.linalg.lstsq`` on the stacked equations.
+    """
     _check_frames(patch0, patch1, "patch0", "patch1")
     if patch0.ndim != 2:
         raise ValueError(f"patch0 must be [H, W], got shape {list(patch0.shape)}")
-    gy, gx = torch.gradient(patch1, dim=(0, 1))
+    p0, p1 = patch0.detach().cpu().double(), patch1.detach().cpu().double()
+    gy, gx = torch.gradient(p1, dim=(0, 1))
     design = torch.stack([gx.flatten(), gy.flatten()], dim=1)  # [HW, 2]
-    normal = design.T @ design  # [2, 2]
-    if torch.linalg.det(normal).abs() <= eps:
+    if torch.linalg.det(design.T @ design).abs() <= eps:
         return patch0.new_zeros(2)
-    target = -(patch1 - patch0).flatten()[:, None]  # [HW, 1]
-    return torch.linalg.lstsq(design, target).solution[:, 0]
+    height, width = patch0.shape
+    if height == width and height % 2 == 1 and height <= _ILK_SINGLE_LEVEL:
+        r = height // 2
+        flow = torch.from_numpy(_ilk_one_step(p0, p1, r)[:, r, r].copy())
+    else:
+        flow = torch.linalg.lstsq(design, -(p1 - p0).flatten()[:, None]).solution[:, 0]
+    return flow.to(dtype=patch0.dtype, device=patch0.device)
 
 
 @reference_of("08_video/lucas_kanade_patch", twin=_lucas_kanade_patch_twin)
@@ -162,14 +184,22 @@ def _box_sum(x: torch.Tensor, radius: int) -> torch.Tensor:
 
 
 def _lucas_kanade_twin(frame0, frame1, radius=2, eps=DEFAULT_EPS):
-    """Twin of :func:`lucas_kanade` and :func:`lucas_kanade_loop`: scipy's box filter and numpy's solver.
+    """Twin of :func:`lucas_kanade` and :func:`lucas_kanade_loop`: one warp of scikit-image's ``optical_flow_ilk``.
 
-    The same computation as one warp of scikit-image's ``optical_flow_ilk`` at one pyramid level.
+    For one frame of at most 32 pixels a side scikit-image builds no pyramid, and one warp from
+    zero flow is exactly Lucas–Kanade; batches and larger frames use the same computation
+    written with scipy's box filter and numpy's solver.
     """
     from scipy import ndimage
 
     _check_frames(frame0, frame1)
     _check_radius(radius, frame0)
+    if frame0.ndim == 2 and min(frame0.shape) <= _ILK_SINGLE_LEVEL:
+        flow = torch.from_numpy(_ilk_one_step(frame0, frame1, radius))
+        gx, gy = image_gradients(frame1.detach().cpu().double())
+        a, b, c = _box_sum(gx * gx, radius), _box_sum(gx * gy, radius), _box_sum(gy * gy, radius)
+        flow = torch.where((a * c - b * b).abs() <= eps, torch.zeros_like(flow), flow)  # the course's singular rule
+        return flow.to(dtype=frame0.dtype, device=frame0.device)
     f0 = frame0.detach().cpu().numpy().astype(np.float64)
     f1 = frame1.detach().cpu().numpy().astype(np.float64)
     axes = (f0.ndim - 2, f0.ndim - 1)
@@ -278,6 +308,8 @@ def min_eigenvalue(frame: torch.Tensor, radius: int = 2) -> torch.Tensor:
     return (half_trace - half_gap).clamp(min=0)
 
 
+@not_an_answer("08_video/lucas_kanade_patch", why="dense flow of whole clips through lucas_kanade (the "
+               "two-stream preprocessing); the exercise is the least squares of one patch")
 def clip_flows(clips: torch.Tensor, radius: int = 2, stride: int = 1, eps: float = DEFAULT_EPS) -> torch.Tensor:
     """Lucas–Kanade flow between frames ``t`` and ``t + stride`` of clips, on grey levels.
 
