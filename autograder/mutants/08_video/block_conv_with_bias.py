@@ -1,0 +1,6 @@
+# mutant: keeps the convolution's bias (one extra parameter per channel; it changes eval-mode outputs)
+# cell: conv3d_block
+# fails: test_conv3d_block_structure test_conv3d_block_values
+@@
+-        nn.Conv3d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
++        nn.Conv3d(in_channels, out_channels, kernel_size=3, padding=1),

@@ -1,0 +1,6 @@
+# mutant: counts a 2D kernel, forgetting the temporal extent
+# cell: conv3d_arithmetic
+# fails: test_conv3d_parameters
+@@
+-    return out_channels * in_channels * kt * kh * kw + (out_channels if bias else 0)
++    return out_channels * in_channels * kh * kw + (out_channels if bias else 0)
