@@ -216,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-agreement", action="store_true",
                         help="skip running the student edition of course_utils against the full library")
     args = parser.parse_args(argv)
+    known = set(chapter_names()) | {r.chapter for r in withhold.load_registry()[0].values()}
+    unknown = sorted(withhold.parse_unlock(args.unlock) - known)
+    if unknown:
+        parser.error(f"UNLOCK names no chapter: {', '.join(unknown)} (chapters: {', '.join(sorted(known))})")
     folder, archive = build(Path(args.out), args.unlock)
     problems = secret_findings(folder, archive, args.unlock)
     problems += withhold.dangling_names(folder, args.unlock)
