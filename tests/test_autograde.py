@@ -4,11 +4,12 @@ The assignment (autograder/demo/mini_course.py) has three exercises worth 2 + 3 
 points and needs no torch, so a notebook grades in about a second. Each hostile case is
 its own student in one class run, next to an honest student whose grades must stay
 exactly right. In every case the submission gains no point it did not earn, the run
-completes, and no feedback file shows a hidden test line.
+completes, and no feedback file shows a hidden test line, plain or encoded.
 
-Two runs: one with the pre-grading scan (the default), one without it, to show that
-the sandbox and the hardened executor hold on their own (escapes, display-hook partial
-credit, feedback leaks) and that the fakes the scan stops are real threats.
+Runs: with every defence (the default); without the pre-grading scan, to show that the
+sandbox, the hardened executor and the runtime check hold on their own; without the
+scan and the runtime check, to show that the fakes they stop are real threats; and in a
+deliberately broken environment, which the canary must stop before any student.
 """
 import os
 import sqlite3
@@ -73,16 +74,44 @@ def partial(**scores):
     return {k: scores.get(k, 0.0) for k in FULL}
 
 
-def check_feedback(s, results):
+def secrets_of(s):
     src = nbformat.read(s.root / "source" / "00_mini" / "00_mini.ipynb", as_version=4)
-    secrets = feedback.hidden_lines(src, release(s))
+    return feedback.hidden_lines(src, release(s))
+
+
+def check_feedback(s, results):
+    secrets = secrets_of(s)
     assert len(secrets) >= 4, secrets
     graded = (s.root / "autograded" / "good" / "00_mini" / "00_mini.ipynb").read_text()
     assert feedback.leaks(graded, secrets), "the instructor's graded copy holds the hidden tests (sanity)"
     for student, res in results.items():
         html = Path(res.feedback).read_text()
-        assert not feedback.leaks(html, secrets), f"{student}'s feedback shows hidden test lines"
+        assert not feedback.leaks(html, secrets), f"{student}'s feedback shows hidden test lines (plain or encoded)"
         assert "hidden_square_probe" not in html and "hidden_hypot_probe" not in html
+        for note in [*res.review, *res.flags[:0]]:
+            assert note not in html, f"{student}: an instructor-only review note reached the feedback"
+
+
+def leaked(s, student) -> list[str]:
+    """Hidden lines the kernel wrote (prints, error messages) in ``student``'s graded notebook."""
+    nb = nbformat.read(s.root / "autograded" / student / "00_mini" / "00_mini.ipynb", as_version=4)
+    text = "\n".join(str(o.get("text", "")) + str(o.get("evalue", "")) for c in nb.cells for o in c.get("outputs", []))
+    return feedback.leaks(text, secrets_of(s))
+
+
+# Issue 12: input transformers installed through a path the old, name-based scan did not
+# know. With nothing solved they turned every later cell into `pass`: full marks.
+BYPASSES = {
+    "via-ipywidgets": "import ipywidgets\nipywidgets.get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])",
+    "via-mpl-inline": ("from matplotlib_inline import backend_inline\n"
+                       "backend_inline.get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])"),
+}
+# Issue 12: leaking the hidden tests (they ran in the same kernel) through the feedback.
+LEAK_PRINT = ("import base64, linecache\n"
+              "blob = '\\n'.join(In) + '\\n'.join(''.join(v[2]) for v in list(linecache.cache.values()) if len(v) > 2)\n"
+              "print(blob)\nprint(base64.b64encode(blob.encode()).decode())\nprint(blob.encode().hex())\nprint(blob[::-1])")
+LEAK_ASSERT = ("import base64\n"
+               "raise AssertionError(base64.b64encode('\\n'.join(In).encode()).decode() + '\\n'.join(In)[::-1])")
 
 
 def test_hostile_class_with_scan(tmp_path):
@@ -136,17 +165,26 @@ def test_hostile_class_with_scan(tmp_path):
                                  "line = 'x' * 1_000_000\nfor _ in range(100):\n    print(line)"),
         lambda sc: sc["test_square"] == 2 and all(sc[k] <= FULL[k] for k in FULL), None)
     # Faking passes (stopped by the scan; see test_hostile_class_without_scan for their effect).
+    # An object equal to everything: harmless now that tests check exact types (a note only).
     add("eq", fill(rel, {"answer_cell": "class Answer:\n    def __eq__(self, other):\n        return True\n"
                                         "    def __ne__(self, other):\n        return False\nanswer = Answer()"}),
-        partial(), "flagged")
+        partial(), "ok")
     add("monkeypatch", insert_after(fill(rel, GOOD), "answer_cell",
                                     "import numpy.testing as npt\nimport torch\nnpt.assert_allclose = lambda *a, **k: None\n"
                                     "torch.testing.assert_close = lambda *a, **k: None"), partial(), "flagged")
-    for name, code in ASSERT_REMOVERS.items():
+    for name, code in {**ASSERT_REMOVERS, **BYPASSES}.items():
         add(name, insert_after(fill(rel, NONE_ANSWERS), "square", code), partial(), "flagged")
+    # Leaks: graded exactly as without the leak.
+    add("leak-print", insert_after(fill(rel, GOOD), "test_square", LEAK_PRINT), FULL, "ok")
+    add("leak-assert", fill(rel, {**GOOD, "hypot": LEAK_ASSERT}), partial(test_square=2, test_answer=1), "ok")
+    add("assert-plain", fill(rel, {**GOOD, "hypot": "raise AssertionError('no leak here')"}),
+        partial(test_square=2, test_answer=1), "ok")
     write_class(Path(s.submissions), students)
 
-    results = autograde.run(s, log=lambda *_: None)
+    def copy_check(settings, results):  # the plug-in point of a class-wide "needs review" check
+        return {"half": ["similar to stub (test of the review channel)"]}
+
+    results = autograde.run(s, log=lambda *_: None, review_checks=[copy_check])
     problems = []
     for name, (scores, status) in expected.items():
         res = results[name]
@@ -161,6 +199,13 @@ def test_hostile_class_with_scan(tmp_path):
             problems.append(f"{name}: max {res.max_total}, expected 6")
     assert not problems, "\n".join(problems)
     check_feedback(s, results)
+    for name in ("leak-print", "leak-assert"):
+        assert leaked(s, name), f"{name} leaked nothing: the test proves nothing"
+    assert results["leak-print"].review, "linecache needs review (graded normally)"
+    assert not results["eq"].review and results["eq"].notes, "__eq__ is a note, not an accusation"
+    assert results["half"].review == ["similar to stub (test of the review channel)"]
+    table = autograde.summary_table(results)
+    assert "needs review" in table.split("\nhalf ", 1)[1].splitlines()[0]
     assert Path(results["bigprint"].feedback).stat().st_size < 5_000_000, "100 MB of prints must be capped"
     from nbgrader.api import Gradebook
     with Gradebook(s.url, autograde.COURSE_ID) as gb:
@@ -168,12 +213,14 @@ def test_hostile_class_with_scan(tmp_path):
             sub = gb.find_submission("00_mini", name)
             assert not sub.needs_manual_grade, f"{name} sits in 'needs manual grading'"
     # Idempotent: a second run grades nothing and reports the same.
-    again = autograde.run(s, log=lambda *_: None)
+    again = autograde.run(s, log=lambda *_: None, review_checks=[copy_check])
     assert {k: v.scores for k, v in again.items()} == {k: v.scores for k, v in results.items()}
     assert all(again[k].seconds == results[k].seconds for k in results), "nothing may be regraded"
     csv_text = (Path(s.out) / "grades.csv").read_text()
     assert csv_text.splitlines()[0].startswith("student,test_square,test_hypot,test_answer,total,max")
+    assert csv_text.splitlines()[0].endswith(",status,flags,review,notes")
     assert "\ngood,2,3,1,6,6," in csv_text
+    assert "similar to stub" in next(line for line in csv_text.splitlines() if line.startswith("half,"))
 
 
 NONE_ANSWERS = {"square": "return 9", "hypot": "return 5.0", "answer_cell": "answer = 0"}
@@ -240,7 +287,9 @@ def test_hostile_class_without_scan(tmp_path):
         "echo": fill(rel, {"square": "src = '\\n'.join(get_ipython().history_manager.input_hist_raw[-1:])\n"
                                      "print(src)\nraise ValueError(src)",
                            "hypot": GOOD["hypot"], "answer_cell": GOOD["answer_cell"]}),
-        "ast-transformer": insert_after(fill(rel, NONE_ANSWERS), "square", ASSERT_REMOVERS["ast-transformer"]),
+        # Caught at run time: the check before each test cell sees the changed hooks.
+        **{name: insert_after(fill(rel, NONE_ANSWERS), "square", code)
+           for name, code in {**ASSERT_REMOVERS, **BYPASSES}.items()},
     }
     write_class(Path(s.submissions), students)
     results = autograde.run(s, log=lambda *_: None)
@@ -249,14 +298,61 @@ def test_hostile_class_without_scan(tmp_path):
     assert results["escape"].scores == partial(), f"escape gained points: {results['escape'].notes}"
     assert results["displayhook"].scores == partial(test_square=2, test_answer=1), results["displayhook"].scores
     assert results["echo"].scores == partial(test_hypot=3, test_answer=1)
-    # Without the scan this fake is a real threat: it passes hidden asserts it never met.
-    assert results["ast-transformer"].total > 3, "the AST transformer case no longer fakes anything: update the test"
+    for name in {**ASSERT_REMOVERS, **BYPASSES}:
+        res = results[name]
+        assert res.scores == partial() and res.status == "flagged", (name, res.scores, res.status, res.flags)
+        assert any(f.startswith("runtime check:") for f in res.flags), res.flags
     assert not list(root.rglob("pwned*")) and not (autograde.REPO / "pwned.txt").exists()
     con = sqlite3.connect(gradebook)
     assert con.execute("select count(*) from grade where manual_score = 100").fetchone()[0] == 0
     check_feedback(s, results)
     html = Path(results["echo"].feedback).read_text()
-    assert "ValueError" in html, "a failing test still reports its error"
+    assert "raised an exception in this test" in html, "a failing test still says that it failed"
+
+
+def test_the_fakes_are_real_threats_without_scan_and_runtime_check(tmp_path):
+    """With neither defence, the hooks do fake passes: what the scan and the check stop is real."""
+    s = settings(tmp_path, "bare", scan=False, guard=False)
+    autograde.prepare_course(s)
+    rel = release(s)
+    students = {name: insert_after(fill(rel, NONE_ANSWERS), "square", code)
+                for name, code in (("ast-transformer", ASSERT_REMOVERS["ast-transformer"]),
+                                   ("via-ipywidgets", BYPASSES["via-ipywidgets"]))}
+    write_class(Path(s.submissions), students)
+    results = autograde.run(s, log=lambda *_: None)
+    for name, res in results.items():
+        assert res.total > 3, f"{name} no longer fakes anything without the defences: update the test ({res.scores})"
+
+
+def test_canary_stops_a_broken_environment_before_any_student(tmp_path):
+    """A sandbox that cannot import course_utils (here: its folder is left out of the
+    sandbox) must stop the run before any student is graded, naming the cell and the
+    error. Without the canary, the class-level warning still says what happened."""
+    broken = [p for p in sandbox.needed_ro_paths() if Path(p).name != "course_utils"]
+    s = settings(tmp_path, "broken", ro_paths=broken)
+    autograde.prepare_course(s)
+    rel = release(s)
+    write_class(Path(s.submissions), {"good": fill(rel, GOOD), "half": fill(rel, {"square": GOOD["square"]}),
+                                      "other": fill(rel, GOOD)})
+    with pytest.raises(autograde.CanaryError) as info:
+        autograde.run(s, log=lambda *_: None)
+    message = str(info.value)
+    assert "course_utils cannot be imported inside the sandbox" in message and "ModuleNotFoundError" in message
+    assert "STOPPED before grading any student" in message
+    from nbgrader.api import Gradebook
+    with Gradebook(s.url, autograde.COURSE_ID) as gb:
+        graded = [sub.student.id for sub in gb.assignment_submissions("00_mini")]
+    assert graded == [], f"students were graded in a broken environment: {graded}"
+    assert not list(Path(s.out).glob("feedback/*.html")), "no feedback may be written"
+    # Without the canary: everyone stops with the same error in the same first cell.
+    s2 = settings(tmp_path, "broken-nocanary", ro_paths=broken, canary=False)
+    autograde.prepare_course(s2)
+    write_class(Path(s2.submissions), {n: fill(release(s2), GOOD) for n in ("a", "b", "c")})
+    logged = []
+    results = autograde.run(s2, log=lambda *a: logged.append(" ".join(map(str, a))))
+    warning = autograde.class_warning(results)
+    assert warning and "3 of 3 students" in warning and "ModuleNotFoundError" in warning, warning
+    assert warning in logged and warning in (Path(s2.out) / "warnings.txt").read_text()
 
 
 def test_lms_zip_keeps_full_timestamps(tmp_path):

@@ -489,6 +489,21 @@ def test_release_check_catches_a_leak(tmp_path):
     assert any("secret line" in p for p in problems) and any("forbidden path" in p for p in problems)
 
 
+@pytest.mark.parametrize("form", ["base64", "hex", "reversed"])
+def test_release_check_catches_an_encoded_leak(tmp_path, form):
+    import base64
+    folder, archive = release.build(tmp_path / "student-release")
+    secrets = release.secret_lines()
+    line = next((s for s, origin in secrets.items() if "hidden test" in origin), None)
+    if line is None:
+        pytest.skip("no chapter has hidden tests yet")
+    blob = f"header\n{line}\n".encode()
+    encoded = {"base64": base64.b64encode(blob).decode(), "hex": blob.hex(), "reversed": blob.decode()[::-1]}[form]
+    (folder / "course_utils" / "oops.py").write_text(f"DATA = {encoded!r}\n")
+    problems = release.secret_findings(folder, archive)
+    assert any("oops.py" in p and "secret line" in p for p in problems), problems
+
+
 @pytest.mark.parametrize("chapter", RELEASED)
 def test_demo_class_is_reproducible_and_complete(chapter, tmp_path):
     for attempt in range(3):  # the chapter's sources may be regenerated meanwhile (other work in progress)
@@ -503,3 +518,56 @@ def test_demo_class_is_reproducible_and_complete(chapter, tmp_path):
         assert (a / s / f"{chapter}.ipynb").read_bytes() == (b / s / f"{chapter}.ipynb").read_bytes()
         assert collect.parse_timestamp((a / s / "timestamp.txt").read_text()) is not None
     assert (a / "ivan" / "timestamp.txt").read_text().strip() == "2026-05-03-23-59-30"
+
+
+# ---------------------------------------------------------------- runtime check (kernel_guard)
+
+GUARD_SCRIPT = r"""
+import math, sys, json
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+from autograder.tools import kernel_guard as g
+out = {}
+def fresh():
+    g.install(["math"])
+fresh(); out["untouched"] = g.check()
+ip.run_cell("x = [i * i for i in range(3)]\nimport collections\n_i = 3\nvars = 4")
+out["honest cells"] = g.check()
+from matplotlib_inline import backend_inline
+ip.events.register("post_execute", backend_inline.flush_figures)
+out["trusted callback"] = g.check()
+fresh(); ip.input_transformers_post.append(lambda lines: lines)
+out["input transformer"] = g.check()
+fresh(); ip.events.register("post_run_cell", lambda result: None)
+out["event"] = g.check()
+fresh(); ip.set_custom_exc((AssertionError,), lambda *a, **k: None)
+out["custom exc"] = g.check()
+fresh(); ip.ast_transformers.append(object())
+out["ast transformer"] = g.check()
+fresh(); isclose, math.isclose = math.isclose, lambda *a, **k: True
+out["patched module"] = g.check()
+math.isclose = isclose
+fresh(); import builtins; length, builtins.len = builtins.len, lambda x: 3
+out["builtins"] = g.check()
+builtins.len = length
+fresh(); sys.setprofile(lambda *a: None)
+out["setprofile"] = g.check()
+sys.setprofile(None)
+fresh(); ip.run_cell = lambda *a, **k: None
+out["run_cell"] = g.check()
+print(json.dumps(out))
+"""
+
+
+def test_runtime_check_sees_changed_hooks_and_nothing_else():
+    import subprocess
+    import sys as _sys
+    proc = subprocess.run([_sys.executable, "-c", GUARD_SCRIPT], capture_output=True, text=True, timeout=300,
+                          cwd=build.REPO, env={"PYTHONPATH": str(build.REPO), "PATH": "/usr/bin:/bin",
+                                               "MPLBACKEND": "Agg", "HOME": "/tmp"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    for honest in ("untouched", "honest cells", "trusted callback"):
+        assert found.pop(honest) == "", honest
+    for case, problem in found.items():
+        assert problem, f"the runtime check missed: {case}"

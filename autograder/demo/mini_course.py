@@ -19,6 +19,8 @@
 # %%
 import math
 
+import course_utils  # the course's package (cheap: no torch); a sandbox that cannot import it is broken
+
 # %% nbgrader={"grade": false, "grade_id": "square", "locked": false, "schema_version": 3, "solution": true}
 def square(x):
     """Return ``x * x`` (an int for an int)."""

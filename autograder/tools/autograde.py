@@ -434,7 +434,7 @@ class Worker:
         graded = nbformat.read(p["autograded"] / f"{s.chapter}.ipynb", as_version=4)
         self._notes_from_outputs(graded, res)
         self._read_execute_report(res)
-        if res.flags and not res.status.startswith("flagged"):
+        if scan.flags(findings):
             # The scan found code that changes the grading machinery: 0 for the whole
             # submission. The student's comment shows the findings (their own code, as code).
             res.status = "flagged"
@@ -470,7 +470,8 @@ class Worker:
             for out in cell.get("outputs", []):
                 if (out.get("output_type") == "error" and not res.first_error
                         and out.get("ename") not in (*STUDENT_ERRORS, NOT_RUN, TAMPERED)):
-                    res.first_error = f"{gid}: {out.get('ename')}: {str(out.get('evalue', ''))[:200]}"
+                    res.first_error = f"{gid} ({_first_code_line(cell)!r}): {out.get('ename')}: " \
+                                      f"{str(out.get('evalue', ''))[:200]}"
                 if out.get("output_type") == "error" and out.get("ename") == TAMPERED:
                     continue
                 if out.get("output_type") == "error" and out.get("ename") == KERNEL_DIED:
@@ -585,6 +586,11 @@ def _feedback_exporter_class():
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     return FeedbackExporter
+
+
+def _first_code_line(cell) -> str:
+    return next((line for line in cell.get("source", "").splitlines() if line.strip() and not line.startswith("#")),
+                "")[:80]
 
 
 def _die_with_parent() -> None:
@@ -813,7 +819,7 @@ def class_warning(results: dict[str, Result]) -> str | None:
     firsts: dict[str, list[str]] = {}
     for r in graded:
         if r.first_error:
-            cell = r.first_error.split(":", 1)[0]
+            cell = r.first_error.split(" ", 1)[0]
             firsts.setdefault(cell, []).append(r.student)
     if not firsts or len(graded) < 2:
         return None
@@ -862,7 +868,10 @@ def check_canary(s: Settings, ahash: str, mode: str, log=print) -> Result:
         graded = nbformat.read(graded_path, as_version=4) if graded_path.exists() else None
     finally:
         _forget_student(s, CANARY)
-    ok = res.status == "ok" and res.max_total > 0 and res.total == res.max_total and not res.flags
+    errors = [cell for cell in (graded.cells if graded is not None else [])
+              if "raises-exception" not in cell.get("metadata", {}).get("tags", [])
+              and any(o.get("output_type") == "error" for o in cell.get("outputs", []))]
+    ok = res.status == "ok" and res.max_total > 0 and res.total == res.max_total and not res.flags and not errors
     if not ok:
         raise CanaryError(canary_message(s, res, graded))
     collect.write_atomic(stamp, json.dumps({"key": key, "result": asdict(res)}))
@@ -873,7 +882,8 @@ def check_canary(s: Settings, ahash: str, mode: str, log=print) -> Result:
 def canary_message(s: Settings, res: Result, graded) -> str:
     """Why the canary failed: the first cell with an error, and its error."""
     head = (f"STOPPED before grading any student: the reference solution of {s.chapter} scored "
-            f"{res.total:g} / {res.max_total:g} in the grading sandbox (status {res.status!r}).")
+            f"{res.total:g} / {res.max_total:g} in the grading sandbox (status {res.status!r}), or one of its "
+            "cells raised an error.")
     lines = [head]
     first = None
     for cell in (graded.cells if graded is not None else []):
@@ -887,7 +897,7 @@ def canary_message(s: Settings, res: Result, graded) -> str:
         cell, out = first
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id")
         ename, evalue = out.get("ename", ""), str(out.get("evalue", ""))[:500]
-        code = next((line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")), "")
+        code = _first_code_line(cell)
         if ename in ("ModuleNotFoundError", "ImportError") and "course_utils" in evalue:
             lines.append(f"course_utils cannot be imported inside the sandbox: {ename}: {evalue}")
         lines.append(f"First failing cell: {gid} ({code[:80]!r}): {ename}: {evalue}")

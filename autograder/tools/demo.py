@@ -23,7 +23,17 @@ lou       looping: an exercise halfway through loops forever and ignores SIGINT
 max       faking passes: an object equal to everything and a patched test helper
 nia       skipping the work: calls the library instead (mutants named ``*calls*``)
 oli       memory bomb in one exercise; the others are correct
+pia       nothing done; installs an input transformer that turns every later cell
+          into ``pass``, reaching the shell through ``ipywidgets.get_ipython()``
+quin      the same through ``matplotlib_inline.backend_inline.get_ipython()``
+ros       correct, and leaks: the last exercise's cell prints every cell run so far
+          (hidden tests included), read from ``linecache``, in base64, hex and reversed
+sam       correct except the last function exercise, which raises an
+          ``AssertionError`` whose message is the input history (``In``), encoded
 ========  =====================================================================
+
+pia and quin must score 0 and be flagged; ros and sam must earn exactly what they
+would without the leak, and their feedback must hold no hidden-test line in any form.
 
 The notebooks are not committed (about 100 KB each); ``make autograde`` writes them
 when they are missing or older than their inputs.
@@ -48,7 +58,26 @@ DEMO = REPO / "autograder" / "demo"
 DEMO_CHAPTERS = ("02_cnns", "05_detection")
 DEADLINE = "2026-05-03 23:59:00"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
+# The hostile students' code (kept here so that the tests can refer to it).
+BYPASS_WIDGETS = ("# hostile demo student: no exercise done, every later cell becomes `pass`\n"
+                  "import ipywidgets\n"
+                  "ipywidgets.get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n")
+BYPASS_MPL_INLINE = ("# hostile demo student: the same through matplotlib_inline\n"
+                     "from matplotlib_inline import backend_inline\n"
+                     "backend_inline.get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n")
+LEAK_PRINT = ("# hostile demo student: print every cell run so far (the hidden tests too), encoded\n"
+              "import base64 as _b64, linecache as _lc\n"
+              "_seen = [''.join(v[2]) for v in list(_lc.cache.values()) + list(getattr(_lc, '_ipython_cache', {}).values())\n"
+              "         if isinstance(v, tuple) and len(v) > 2]\n"
+              "_blob = '\\n'.join(_seen)\n"
+              "print(_b64.b64encode(_blob.encode()).decode())\n"
+              "print(_blob.encode().hex())\n"
+              "print(_blob[::-1])\n")
+LEAK_ASSERT = ("\n\n# hostile demo student: the test's error message carries the input history, encoded\n"
+               "def {name}(*args, **kwargs):\n"
+               "    import base64\n"
+               "    raise AssertionError(base64.b64encode('\\n'.join(In).encode()).decode() + '\\n'.join(In)[::-1])\n")
 
 
 def is_skipping(mutant_stem: str) -> bool:
@@ -155,11 +184,39 @@ class ClassBuilder:
         if target:
             oli[target] = "_hog = bytearray(64 * 2**30)  # a memory bomb\n" + oli[target]
         cls["oli"] = self.notebook(oli)
+        if self.order:
+            cls["pia"] = self._after_first_exercise(BYPASS_WIDGETS)
+            cls["quin"] = self._after_first_exercise(BYPASS_MPL_INLINE)
+            ros = self.correct()
+            ros[self.order[-1]] = LEAK_PRINT + ros[self.order[-1]]
+            cls["ros"] = self.notebook(ros)
+        leaky = self.last_function_exercise()
+        if leaky:
+            sam = self.correct()
+            gid, name = leaky
+            sam[gid] = sam[gid].rstrip() + LEAK_ASSERT.format(name=name)
+            cls["sam"] = self.notebook(sam)
         stamps = {name: f"2026-05-0{2 + i // 10}-{9 + i % 10:02d}-{(7 * i) % 60:02d}-{(13 * i) % 60:02d}"
                   for i, name in enumerate(cls)}
         stamps["hana"] = "2026-05-05-23-10-00"
         stamps["ivan"] = "2026-05-03-23-59-30"
         return {name: (nb, stamps[name]) for name, nb in cls.items()}
+
+    def _after_first_exercise(self, code: str):
+        """The untouched release with a cell of ``code`` right after the first exercise."""
+        nb = copy.deepcopy(self.release)
+        first = next(i for i, c in enumerate(nb.cells)
+                     if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == self.order[0])
+        nb.cells.insert(first + 1, nbformat.v4.new_code_cell(code, id="hostile-cell"))
+        return nb
+
+    def last_function_exercise(self) -> tuple[str, str] | None:
+        """(grade_id, function name) of the last exercise whose solution defines a function."""
+        for gid in reversed(self.order):
+            m = re.search(r"^def (\w+)\(", self.answers[gid], re.M)
+            if m:
+                return gid, m.group(1)
+        return None
 
     def _tampered(self):
         nb = copy.deepcopy(self.release)
