@@ -179,3 +179,21 @@ def test_release_check_finds_a_withheld_body_line(tmp_path):
     readme.write_text(readme.read_text() + f"\n    {line}  # copied from an old release\n")
     problems = release.secret_findings(folder, archive)
     assert any("withheld reference 02_cnns/conv2d_loops" in p and "README.md" in p for p in problems), problems
+
+
+def test_a_renamed_copy_of_a_reference_elsewhere_in_the_library_is_found(locked_library):
+    """The line search cannot see a withheld body shipped under other names; the near-copy search can."""
+    import inspect
+    import textwrap
+
+    from course_utils.ops import conv
+    source = textwrap.dedent(inspect.getsource(conv.conv2d_loop)).split('"""')[-1]  # the body, no docstring
+    renamed = source.replace("out", "result").replace("patch", "window").replace("h_out", "rows")
+    planted = locked_library / "extra_helpers.py"
+    planted.write_text("import torch\nfrom course_utils.ops.conv import conv_output_size, pad2d, _check_conv_inputs\n\n\n"
+                       "def my_convolution(x, weight, bias=None, stride=1, padding=0):" + renamed)
+    try:
+        found = withhold.near_copies_in_release(locked_library.parent)
+    finally:
+        planted.unlink()
+    assert any("extra_helpers.py: my_convolution" in p and "conv2d_loop" in p for p in found), found

@@ -226,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     folder, archive = build(Path(args.out), args.unlock)
     problems = secret_findings(folder, archive, args.unlock)
     problems += withhold.dangling_names(folder, args.unlock)
+    problems += withhold.near_copies_in_release(folder, args.unlock)
     if not args.no_agreement:
         problems += withhold.agreement_problems(folder, args.unlock)
     for p in problems:

@@ -13,7 +13,8 @@ This module turns the library into the student edition and proves the result:
 * :func:`withheld_lines` lists every non-trivial line of every withheld body (a line that
   also appears in what ships anyway, such as ``n, c, h, w = x.shape``, is trivial), for the
   release check to search in every file of the release; :func:`dangling_names` finds uses of
-  a removed helper left in the release.
+  a removed helper left in the release; :func:`near_copies_in_release` finds a withheld
+  answer shipped under another name (a renamed copy in another module).
 * :func:`agreement_problems` runs, in a fresh interpreter whose ``course_utils`` is the
   release's, the doctests of the original docstrings of every changed module and the cases
   of :mod:`autograder.tools.reference_cases`, and compares each result with the full
@@ -385,6 +386,51 @@ def dangling_names(release: Path, unlock=()) -> list[str]:
         for name in sorted(used & set(removed)):
             problems.append(f"{path.relative_to(release)}: uses {name}, which is withheld without a twin "
                             f"({removed[name].exercise})")
+    return problems
+
+
+def near_copies_in_release(release: Path, unlock=()) -> list[str]:
+    """Functions shipped in the release's ``course_utils`` that are near copies of a withheld
+    reference under another name (the copy check's normalization and threshold): an answer
+    left behind that the line search cannot see."""
+    import difflib
+
+    from autograder.tools import copycheck
+    from autograder.tools.reference_cases import resolve
+    withheld = withheld_references(unlock)
+    answers = []
+    for r in withheld:
+        node = copycheck._function_node(copycheck._safe(resolve, r.key))
+        toks = copycheck.tokens(node) if node is not None else []
+        if len(toks) >= copycheck.MIN_TOKENS:
+            answers.append((r, toks))
+    skip = {(r.module, r.qualname) for r in withheld}
+    skip |= {tuple(twin_dotted(r).rsplit(".", 1)) for r in withheld if r.twin is not None}
+    problems = []
+    for path in sorted((release / "course_utils").rglob("*.py")):
+        module = ".".join(path.relative_to(release).with_suffix("").parts).removesuffix(".__init__")
+        try:
+            tree = ast.parse(path.read_text())
+        except SyntaxError:
+            continue
+        scopes = [("", tree)] + [(f"{n.name}.", n) for n in tree.body if isinstance(n, ast.ClassDef)]
+        for prefix, scope in scopes:
+            for node in scope.body:
+                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                if (module, prefix + node.name) in skip:
+                    continue
+                mine = copycheck.tokens(node)
+                if len(mine) < copycheck.MIN_TOKENS:
+                    continue
+                for ref, toks in answers:
+                    matcher = difflib.SequenceMatcher(None, mine, toks, autojunk=False)
+                    if matcher.real_quick_ratio() >= copycheck.THRESHOLD and matcher.quick_ratio() >= copycheck.THRESHOLD \
+                            and matcher.ratio() >= copycheck.THRESHOLD:
+                        problems.append(f"{path.relative_to(release)}: {prefix}{node.name} is a near copy of the withheld "
+                                        f"{ref.key} ({ref.exercise}, similarity {matcher.ratio():.2f}): mark it "
+                                        f"@reference_of too, or call the reference instead")
+                        break
     return problems
 
 
