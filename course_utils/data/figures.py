@@ -44,6 +44,7 @@ from torch.utils.data import Dataset
 
 from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
 from course_utils.data import _raster
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = [
     "KEYPOINT_NAMES",
@@ -372,6 +373,8 @@ def _check_keypoints(keypoints: torch.Tensor) -> None:
         raise ValueError(f"keypoints must have shape [K, 3] or [B, K, 3], got {list(keypoints.shape)}")
 
 
+@not_an_answer("09_pose/gaussian_heatmaps",
+               why="the dataset's general renderer (batches, strides, visibility) that the training uses")
 def render_heatmaps(
     keypoints: torch.Tensor,
     size: tuple[int, int],
@@ -424,6 +427,8 @@ def render_heatmaps(
     return maps
 
 
+@not_an_answer("09_pose/decode_heatmaps",
+               why="the dataset's decoder with strides and sub-pixel refinement, used after the exercise")
 def heatmaps_to_keypoints(heatmaps: torch.Tensor, stride: int = 1, refine: bool = True) -> torch.Tensor:
     """Decode heatmaps to keypoints: argmax, then optional sub-pixel refinement.
 
@@ -481,6 +486,20 @@ def heatmaps_to_keypoints(heatmaps: torch.Tensor, stride: int = 1, refine: bool 
     return torch.stack([x * stride + centre, y * stride + centre, score], dim=-1)  # [..., K, 3]
 
 
+def _hflip_keypoints_twin(keypoints: torch.Tensor, image_width: int) -> torch.Tensor:
+    from torchvision.transforms.v2 import functional as TF
+
+    _check_keypoints(keypoints)
+    check_positive_int(image_width, "image_width")
+    if keypoints.shape[-2] != len(KEYPOINT_NAMES):
+        raise ValueError(f"keypoints must have {len(KEYPOINT_NAMES)} rows (KEYPOINT_NAMES), got {keypoints.shape[-2]}")
+    moved = TF.horizontal_flip_keypoints(keypoints[..., :2], canvas_size=(1, image_width))  # x -> W - 1 - x, no swap
+    flipped = torch.cat([moved, keypoints[..., 2:]], dim=-1)
+    order = [dict(FLIP_PAIRS + tuple((b, a) for a, b in FLIP_PAIRS)).get(k, k) for k in range(len(KEYPOINT_NAMES))]
+    return flipped[..., order, :]
+
+
+@reference_of("09_pose/hflip", twin=_hflip_keypoints_twin)
 def hflip_keypoints(keypoints: torch.Tensor, image_width: int) -> torch.Tensor:
     """Keypoints of the horizontally flipped image: ``x -> W - 1 - x`` and left/right swapped.
 

@@ -357,6 +357,18 @@ def flip_index(num_keypoints: int, flip_pairs: Sequence[tuple[int, int]]) -> lis
     return order
 
 
+def _hflip_keypoints_twin(keypoints: Tensor, width: int, flip_pairs: Sequence[tuple[int, int]]) -> Tensor:
+    from torchvision.transforms.v2 import functional as TF
+
+    check_tensor(keypoints, "keypoints", floating=True)
+    if keypoints.ndim < 2 or keypoints.shape[-1] < 2:
+        raise ValueError(f"keypoints must have shape [..., K, D] with D >= 2, got {list(keypoints.shape)}")
+    check_positive_int(width, "width")
+    moved = TF.horizontal_flip_keypoints(keypoints[..., :2], canvas_size=(1, width))  # x -> W - 1 - x, no swap
+    return torch.cat([moved, keypoints[..., 2:]], dim=-1)[..., flip_index(keypoints.shape[-2], flip_pairs), :]
+
+
+@reference_of("09_pose/hflip", twin=_hflip_keypoints_twin)
 def hflip_keypoints(keypoints: Tensor, width: int, flip_pairs: Sequence[tuple[int, int]]) -> Tensor:
     """Keypoints of the horizontally flipped image: ``x -> width - 1 - x``, pairs swapped.
 
