@@ -1,0 +1,158 @@
+"""Scores for generated text: BLEU (Papineni et al., 2002) and exact match.
+
+Conventions:
+
+* A sentence is a list of tokens (``str``), e.g. ``tokenize_caption("a red star.")``.
+* ``candidates`` is a list of sentences (one per image); ``references`` is a list of the
+  same length whose item ``i`` is a *list* of correct sentences for image ``i`` (one or
+  more: many captions can be right).
+
+BLEU-N of a corpus:
+
+1. **Clipped n-gram precision** ``p_n``: every n-gram of a candidate counts as correct at
+   most as many times as it occurs in the reference that has most of it. Summed over the
+   corpus, then divided by the number of candidate n-grams. Clipping is what stops
+   ``"a a a a"`` from scoring 1 against ``"a red star"``.
+2. **Brevity penalty**: precision alone rewards short candidates, so with ``c`` the total
+   candidate length and ``r`` the total length of the reference closest in length to each
+   candidate (the shorter on a tie), ``BP = 1`` if ``c > r`` else ``exp(1 - r / c)``.
+3. ``BLEU-N = BP * exp((log p_1 + ... + log p_N) / N)``, and 0 if some ``p_n`` is 0.
+
+This is the definition of the BLEU paper, of ``nltk.translate.bleu_score.corpus_bleu``
+(without smoothing) and of ``torchmetrics``' ``bleu_score``; the tests compare them.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Sequence
+
+from course_utils.checks import check_positive_int
+from course_utils.references import reference_of
+
+__all__ = ["ngrams", "clipped_counts", "brevity_penalty", "bleu", "exact_match"]
+
+Sentence = Sequence[str]
+
+
+def ngrams(tokens: Sentence, n: int) -> Counter:
+    """How often each n-gram (a tuple of ``n`` tokens) occurs.
+
+    Examples:
+        >>> sorted(ngrams(["a", "red", "a", "red"], 2).items())
+        [(('a', 'red'), 2), (('red', 'a'), 1)]
+    """
+    check_positive_int(n, "n")
+    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+
+def clipped_counts(candidate: Sentence, references: Sequence[Sentence], n: int) -> tuple[int, int]:
+    """``(correct, total)`` n-grams of one candidate, each n-gram's count clipped by the references.
+
+    Examples:
+        >>> clipped_counts("a a a a".split(), ["a red star".split()], 1)
+        (1, 4)
+    """
+    counts = ngrams(candidate, n)
+    most = Counter()
+    for reference in references:
+        most |= ngrams(reference, n)  # element-wise maximum over the references
+    return sum(min(c, most[g]) for g, c in counts.items()), sum(counts.values())
+
+
+def _closest_length(candidate_length: int, references: Sequence[Sentence]) -> int:
+    return min((abs(len(r) - candidate_length), len(r)) for r in references)[1]  # ties: the shorter
+
+
+def brevity_penalty(candidate_length: int, reference_length: int) -> float:
+    """``1`` if ``c > r`` else ``exp(1 - r / c)`` (0 for an empty candidate corpus).
+
+    Examples:
+        >>> round(brevity_penalty(3, 4), 4), brevity_penalty(5, 4)
+        (0.7165, 1.0)
+    """
+    if candidate_length > reference_length:
+        return 1.0
+    if candidate_length == 0:
+        return 0.0
+    return math.exp(1 - reference_length / candidate_length)
+
+
+def _check_corpus(candidates, references, n: int) -> None:
+    check_positive_int(n, "n")
+    if not isinstance(candidates, (list, tuple)) or not isinstance(references, (list, tuple)):
+        raise TypeError("candidates and references must be lists")
+    if len(candidates) != len(references):
+        raise ValueError(f"got {len(candidates)} candidates but {len(references)} reference lists")
+    for i, refs in enumerate(references):
+        if isinstance(refs, str) or not isinstance(refs, (list, tuple)) or not refs:
+            raise ValueError(f"references[{i}] must be a non-empty list of sentences (lists of tokens)")
+        if any(isinstance(r, str) for r in refs):
+            raise TypeError(f"references[{i}] must hold token lists, not strings (split the sentences first)")
+    if any(isinstance(c, str) for c in candidates):
+        raise TypeError("candidates must be token lists, not strings (split the sentences first)")
+
+
+def _bleu_twin(candidates: Sequence[Sentence], references: Sequence[Sequence[Sentence]], n: int = 4) -> float:
+    """Twin of :func:`bleu`: ``torchmetrics.functional.text.bleu_score``.
+
+    torchmetrics breaks a tie in reference length by list order; sorting each candidate's
+    references by length first makes it pick the shorter, as BLEU does.
+    """
+    from torchmetrics.functional.text import bleu_score
+
+    _check_corpus(candidates, references, n)
+    if not candidates:
+        return 0.0
+    preds = [" ".join(c) for c in candidates]
+    target = [[" ".join(r) for r in sorted(refs, key=len)] for refs in references]
+    return float(bleu_score(preds, target, n_gram=n))
+
+
+@reference_of("06_transformers/bleu", twin=_bleu_twin)
+def bleu(candidates: Sequence[Sentence], references: Sequence[Sequence[Sentence]], n: int = 4) -> float:
+    """Corpus BLEU-n: brevity penalty times the geometric mean of clipped 1..n-gram precisions.
+
+    Args:
+        candidates: ``list[list[str]]``, one generated sentence per item.
+        references: ``list[list[list[str]]]``, the correct sentences of each item (at least one).
+        n: the largest n-gram order (BLEU-1, BLEU-2, ..., BLEU-4 the usual).
+
+    Returns:
+        A float in ``[0, 1]`` (see the module docstring); 0 for an empty corpus.
+
+    Examples:
+        >>> refs = [["a red star .".split()]]
+        >>> bleu(["a red star .".split()], refs), bleu(["a a a a".split()], refs, n=1)
+        (1.0, 0.25)
+        >>> round(bleu(["a red star".split()], refs, n=2), 4)  # precisions 1, 1; too short
+        0.7165
+    """
+    _check_corpus(candidates, references, n)
+    correct, total = [0] * n, [0] * n
+    candidate_length = reference_length = 0
+    for candidate, refs in zip(candidates, references):
+        candidate_length += len(candidate)
+        reference_length += _closest_length(len(candidate), refs)
+        for k in range(1, n + 1):
+            c, t = clipped_counts(candidate, refs, k)
+            correct[k - 1] += c
+            total[k - 1] += t
+    if min(correct) == 0:  # some precision is 0 (or has no n-grams): log 0
+        return 0.0
+    log_precision = sum(math.log(c / t) for c, t in zip(correct, total)) / n
+    return brevity_penalty(candidate_length, reference_length) * math.exp(log_precision)
+
+
+def exact_match(candidates: Sequence[Sentence], references: Sequence[Sequence[Sentence]]) -> float:
+    """Fraction of candidates equal to one of their references (0 for an empty corpus).
+
+    Examples:
+        >>> exact_match([["a", "b"], ["c"]], [[["a", "b"]], [["d"], ["e"]]])
+        0.5
+    """
+    _check_corpus(candidates, references, 1)
+    if not candidates:
+        return 0.0
+    hits = sum(any(list(c) == list(r) for r in refs) for c, refs in zip(candidates, references))
+    return hits / len(candidates)
