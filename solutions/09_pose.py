@@ -525,8 +525,9 @@ for beta in (1.0, 3.0):
                  f"soft_argmax on a batch of 2 x 3 random 4 x 6 maps with beta {beta}")
 _ = expect_tensor(soft_argmax(batch_maps.double()), "soft_argmax on float64 maps", shape=(2, 3, 2), dtype=torch.float64)
 ### BEGIN HIDDEN TESTS
-_FORBIDDEN_SOFT = (ref_ops.soft_argmax, ref_ops.soft_argmax_loop, "aten::_softmax", "aten::_log_softmax",
-                   "torch.nn.functional.log_softmax")
+_FORBIDDEN_SOFT = (ref_ops.soft_argmax, ref_ops.soft_argmax_loop, "torch.softmax", "torch.nn.functional.softmax",
+                   "torch.Tensor.softmax", "torch.special.softmax", "torch.nn.functional.log_softmax",
+                   "aten::_softmax", "aten::_log_softmax")
 _h_g = torch.Generator().manual_seed(93)
 _h_cases = [(torch.randn(2, 15, 16, 16, generator=_h_g) * 4, 1.0), (torch.randn(1, 2, 7, 13, generator=_h_g).double(), 0.3),
             (torch.randn(3, 1, 5, 5, generator=_h_g) * 300, 2.0), (torch.rand(1, 4, 1, 9, generator=_h_g), 10.0)]

@@ -26,6 +26,12 @@ TWINNED = sorted(k for k, r in REFERENCES.items() if r.twin is not None)
 # (or the hidden tests do not forbid it): copying them would pass the tests, and the copy
 # check (autograder/tools/copycheck.py) compares submissions with these twins too.
 NOT_PROTECTED_BY_FORBID = {
+    "course_utils.metrics.keypoints.pck": "no library computes PCK",
+    "course_utils.metrics.keypoints.pck_loop": "no library computes PCK",
+    "course_utils.metrics.keypoints.oks": "pycocotools is a test dependency only: no run-time library computes OKS",
+    "course_utils.metrics.keypoints.oks_loop": "pycocotools is a test dependency only: no run-time library computes OKS",
+    "course_utils.models.hourglass.Hourglass.forward": "no library has an hourglass module",
+    "course_utils.models.hourglass.hourglass_sizes": "the exercise forbids only the reference (meta conv2d and max_pool2d)",
     "course_utils.hparam.sample_log_uniform": "a uniform draw and a power: no library function to forbid",
     "course_utils.mlp.mlp_parameter_count": "the exercise forbids nothing (counting a meta-device model)",
     "course_utils.ops.conv.receptive_field": "the exercise forbids only the reference (meta conv_transpose1d)",

@@ -758,3 +758,115 @@ def _conv3d_parameters(fn):
 def _conv2plus1d_parameters(fn):
     for args in ((64, 64), (3, 64), (64, 64, 3, 3, 64), (16, 32, 5, 3, 10), (128, 256, 3, 3), (3, 64, 1, 7)):
         yield fn(*args)
+
+
+# ---------------------------------------------------------------- 09 pose
+
+
+@case("course_utils.ops.keypoints.gaussian_heatmaps", "course_utils.ops.keypoints.gaussian_heatmaps_loop")
+def _gaussian_heatmaps(fn):
+    g = _gen(90)
+    for dtype in (torch.float32, torch.float64):
+        points = torch.rand(4, 2, generator=g, dtype=dtype) * 12 - 1
+        yield fn(points, 9, 11, 1.5)
+        yield fn(torch.cat([points, torch.ones(4, 1, dtype=dtype)], 1), 3, 5, 0.7)
+    yield fn(torch.zeros(0, 2), 4, 4, 1.0)
+    yield call(fn, torch.zeros(2, 2), 4, 4, 0.0)
+
+
+@case("course_utils.ops.keypoints.argmax_keypoints", "course_utils.ops.keypoints.argmax_keypoints_loop")
+def _argmax_keypoints(fn):
+    g = _gen(91)
+    yield fn(torch.rand(2, 3, 5, 7, generator=g))
+    yield fn(torch.rand(3, 4, 6, generator=g, dtype=torch.float64))
+    yield fn(torch.randint(0, 2, (2, 2, 4, 4), generator=g).float())  # many ties: the first maximum
+    yield fn(torch.zeros(0, 3, 4))
+    yield call(fn, torch.zeros(4, 4))
+
+
+@case("course_utils.ops.keypoints.soft_argmax", "course_utils.ops.keypoints.soft_argmax_loop")
+def _soft_argmax(fn):
+    g = _gen(92)
+    yield fn(torch.randn(2, 3, 5, 7, generator=g))
+    yield fn(torch.randn(3, 4, 6, generator=g, dtype=torch.float64) * 5, 2.0)
+    peak = torch.zeros(1, 4, 5)
+    peak[0, 2, 3] = 1000.0
+    yield fn(peak)
+    yield fn(torch.zeros(1, 3, 5), beta=0.5)
+
+
+@case("course_utils.ops.keypoints.hflip_keypoints")
+def _ops_hflip_keypoints(fn):
+    from course_utils.data.figures import FLIP_PAIRS
+    g = _gen(93)
+    points = torch.rand(15, 3, generator=g) * 63
+    yield fn(points, 64, FLIP_PAIRS)
+    yield fn(torch.rand(2, 5, 2, generator=g, dtype=torch.float64) * 9, 10, [(0, 4), (1, 2)])
+    yield call(fn, points, 64, [(0, 1), (1, 2)])
+
+
+@case("course_utils.ops.keypoints.hflip_image_and_keypoints")
+def _hflip_image_and_keypoints(fn):
+    g = _gen(94)
+    yield fn(torch.rand(3, 8, 12, generator=g), torch.rand(5, 3, generator=g) * 11, [(0, 1), (2, 4)])
+    yield fn(torch.rand(1, 4, 4, generator=g, dtype=torch.float64), torch.rand(2, 3, generator=g, dtype=torch.float64) * 3,
+             [])
+
+
+@case("course_utils.data.figures.hflip_keypoints")
+def _figures_hflip_keypoints(fn):
+    g = _gen(95)
+    yield fn(torch.rand(15, 3, generator=g) * 63, 64)
+    yield fn(torch.rand(4, 15, 3, generator=g, dtype=torch.float64) * 40, 48)
+    yield call(fn, torch.rand(14, 3, generator=g), 64)
+
+
+@case("course_utils.metrics.keypoints.pck", "course_utils.metrics.keypoints.pck_loop")
+def _pck(fn):
+    g = _gen(96)
+    for dtype in (torch.float32, torch.float64):
+        target = torch.cat([torch.rand(6, 15, 2, generator=g, dtype=dtype) * 50,
+                            (torch.rand(6, 15, 1, generator=g) > 0.3).to(dtype)], 2)
+        target[:, 0, 2] = 1
+        predicted = target[..., :2] + torch.randn(6, 15, 2, generator=g, dtype=dtype) * 3
+        for alpha in (0.05, 0.1, 0.2):
+            yield fn(predicted, target, alpha)
+    target = torch.tensor([[[0.0, 0.0, 1.0], [0.0, 32.0, 1.0], [16.0, 16.0, 0.0]]])
+    yield fn(torch.tensor([[[0.0, 8.0], [0.0, 32.0], [60.0, 60.0]]]), target, 0.25)  # exactly at the threshold
+    yield call(fn, torch.zeros(2, 3, 2), torch.zeros(2, 4, 3))
+
+
+@case("course_utils.metrics.keypoints.oks", "course_utils.metrics.keypoints.oks_loop")
+def _oks(fn):
+    from course_utils.metrics.keypoints import COCO_SIGMAS
+    g = _gen(97)
+    for dtype in (torch.float32, torch.float64):
+        target = torch.cat([torch.rand(17, 2, generator=g, dtype=dtype) * 100,
+                            torch.randint(0, 3, (17, 1), generator=g).to(dtype)], 1)
+        target[0, 2] = 2
+        predicted = target[:, :2] + torch.randn(17, 2, generator=g, dtype=dtype) * 5
+        yield fn(predicted, target, 900.0, COCO_SIGMAS)
+        yield fn(predicted, target, 150.5, torch.tensor(COCO_SIGMAS))
+    yield call(fn, torch.zeros(3, 2), torch.zeros(3, 3), 0.0, [0.1] * 3)
+
+
+@case("course_utils.models.hourglass.Hourglass.forward")
+def _hourglass_forward(fn):
+    import copy
+
+    from course_utils.models.hourglass import Hourglass
+    for i, (depth, channels, size) in enumerate(((1, 4, (4, 6)), (2, 8, (8, 8)), (3, 4, (16, 8)))):
+        torch.manual_seed(110 + i)
+        block = Hourglass(depth, channels).double()
+        x = torch.randn(2, channels, *size, generator=_gen(110 + i), dtype=torch.float64)
+        for training in (True, False):
+            block.train(training)
+            work = copy.deepcopy(block)
+            yield fn(work, x), work
+
+
+@case("course_utils.models.hourglass.hourglass_sizes")
+def _hourglass_sizes(fn):
+    for size in (64, 100, 128, 200, 255, 256, 384):
+        for depth in (1, 2, 3, 4):
+            yield call(fn, size, depth)

@@ -202,7 +202,7 @@ def _oks_twin(predicted: Tensor, target: Tensor, area: float, sigmas) -> float:
     sigmas = _check_oks(predicted, target, area, sigmas)
     labelled = target[:, 2] > 0
     variances = (2 * sigmas) ** 2 * float(area)  # [K] (s k_i)^2
-    sq = torch.linalg.vector_norm((predicted[:, :2] - target[:, :2]).double(), dim=1) ** 2
+    sq = torch.linalg.vector_norm(predicted[:, :2].double() - target[:, :2].double(), dim=1) ** 2
     return float(torch.exp(-sq / (2 * variances))[labelled].mean())
 
 
@@ -243,7 +243,7 @@ def oks(predicted: Tensor, target: Tensor, area: float, sigmas) -> float:
     """
     sigmas = _check_oks(predicted, target, area, sigmas).to(target.device)
     labelled = target[:, 2] > 0  # [K]
-    squared = (predicted[:, :2] - target[:, :2]).double().pow(2).sum(dim=1)  # [K] d_i^2
+    squared = (predicted[:, :2].double() - target[:, :2].double()).pow(2).sum(dim=1)  # [K] d_i^2, in float64
     similarity = torch.exp(-squared / (2 * float(area) * (2 * sigmas) ** 2))  # [K]
     return float(similarity[labelled].sum() / labelled.sum())
 
