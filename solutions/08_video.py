@@ -379,8 +379,8 @@ plt.show()
 # Late fusion with pooling has a property that we can see without training anything:
 # averaging over time throws away the order of the frames. Play a clip backwards and the
 # per-frame features are the same vectors in reverse order, so their average and the
-# scores are identical. Here is a freshly initialised network of each kind on one clip
-# and on the same clip reversed:
+# scores are identical (up to the rounding of a sum taken in another order). Here is a
+# freshly initialised network of each kind on four clips and on the same clips reversed:
 
 # %%
 torch.manual_seed(0)
@@ -665,10 +665,12 @@ for _ in range(20):
     _h_m = int(torch.randint(1, 300, (1,), generator=_h_g)) if len(_h_cases) % 2 else None
     _h_cases.append((_h_a, _h_b, _h_t, _h_s, _h_m))
 _h_cases += [(128, 256, 3, 3, None), (512, 512, 3, 3, None), (1, 2, 1, 1, None), (3, 64, 1, 7, None)]
+from fractions import Fraction as _h_Fraction  # exact rational arithmetic for the expected M
+
 _h_expected = []
 for _h_a, _h_b, _h_t, _h_s, _h_m in _h_cases:
     _h_mid = _h_m if _h_m is not None else math.floor(
-        __import__("fractions").Fraction(_h_t * _h_s ** 2 * _h_a * _h_b, _h_s ** 2 * _h_a + _h_t * _h_b))
+        _h_Fraction(_h_t * _h_s ** 2 * _h_a * _h_b, _h_s ** 2 * _h_a + _h_t * _h_b))
     _h_expected.append(weights_of_factorized_block(_h_a, _h_b, _h_t, _h_s, _h_mid))
 with forbid(ref_models.conv2plus1d_parameters, ref_models.r2plus1d_mid_channels, ref_models.conv2plus1d_block,
             exercise="conv2plus1d_parameters"):
@@ -1089,9 +1091,9 @@ for name, values in errors.items():
 # predicting no motion at all. The Taylor expansion describes the image only over the
 # distance where its gradient stays roughly the same, and for this texture that is a
 # pixel or two. Warping and the pyramid extend the range: the iterative version stays
-# within a fraction of a pixel up to about 4 pixels and TV-L1 up to 4 and beyond, until
-# the motion is too large even for the coarsest level of the pyramid (a 64-pixel image
-# gets only two levels, 64 and 32 pixels). Their remaining error of a few hundredths of
+# within a fifth of a pixel up to 3.5 pixels and TV-L1 within a twentieth up to 5, and
+# both fail at 7, where the motion is too large even for the coarsest level of the
+# pyramid (a 64-pixel image gets only two levels, of 64 and 32 pixels). Their remaining error of a few hundredths of
 # a pixel comes mostly from the bilinear interpolation they use to warp the image.
 # Every practical flow method uses some version of both tricks.
 #
@@ -1102,16 +1104,16 @@ for name, values in errors.items():
 # the middle two frames of one clip per class with `ref_flow.lucas_kanade` (5 × 5
 # windows) and draws it as arrows on the frame and, below, in colour: the hue gives the
 # direction (the wheel on the right is the legend), the brightness the speed. Only
-# windows where the flow is well determined are drawn: those whose structure tensor has
-# a smaller eigenvalue above 0.03 (`ref_flow.min_eigenvalue`, Shi and Tomasi's criterion
-# for "good features to track"); elsewhere the window is too flat, and the flow there is
-# mostly fitted noise.
+# windows where the flow is well determined are drawn: those where the smaller eigenvalue
+# of the structure tensor (`ref_flow.min_eigenvalue`, Shi and Tomasi's criterion for
+# "good features to track") is at least a quarter of its largest value in the frame;
+# elsewhere the window is too flat, and the flow there is mostly fitted noise.
 
 # %%
 middle = FRAMES // 2 - 1
 gallery_flows = ref_flow.clip_flows(gallery_clips, radius=2)[:, middle]  # [8, 2, H, W]: frames middle -> middle + 1
-MIN_EIGENVALUE = 0.03
-reliable = ref_flow.min_eigenvalue(gallery_clips.mean(dim=1)[:, middle + 1], radius=2) > MIN_EIGENVALUE  # [8, H, W]
+cornerness = ref_flow.min_eigenvalue(gallery_clips.mean(dim=1)[:, middle + 1], radius=2)  # [8, H, W]
+reliable = cornerness > 0.25 * cornerness.amax(dim=(1, 2), keepdim=True)  # the best-determined windows of each frame
 gallery_flows = gallery_flows * reliable[:, None]  # zero flow where the window is too flat to tell
 print(f"windows with a reliable flow: {reliable.float().mean():.0%} of the pixels")
 top_speed = float(gallery_flows.norm(dim=1).max())
@@ -1449,13 +1451,14 @@ axes[0].axhline(1 / len(ACTION_CLASSES), color="black", ls=":", lw=1, label="cha
 axes[0].axhline(0.9, color="tab:green", ls="--", lw=1, label="target of the 3D CNN and two-stream (0.9)")
 axes[0].set_xticks(positions)
 axes[0].set_xticklabels(names, fontsize=8)
-axes[0].set_ylim(0, 1.05)
+axes[0].set_ylim(0, 1.3)
+axes[0].set_yticks(np.arange(0, 1.01, 0.2))
 axes[0].set_ylabel("accuracy")
-axes[0].legend(fontsize=7, loc="upper left")
+axes[0].legend(fontsize=7, loc="upper center", ncol=2)
 axes[0].set_title("Held-out accuracy", fontsize=10)
 axes[1].scatter([results[n]["params"] for n in names], [results[n]["accuracy"] for n in names])
-for n in names:
-    axes[1].annotate(n, (results[n]["params"], results[n]["accuracy"]), fontsize=7, xytext=(3, -8),
+for i, n in enumerate(names):  # labels alternately below and above their points, so neighbours do not collide
+    axes[1].annotate(n, (results[n]["params"], results[n]["accuracy"]), fontsize=7, xytext=(3, -9 if i % 2 else 5),
                      textcoords="offset points")
 axes[1].set_xlabel("parameters")
 axes[1].set_ylabel("test accuracy")
@@ -1678,7 +1681,7 @@ axes[1].set_xlim(-0.5, LONG_FRAMES - 0.5)
 axes[1].set_ylim(-0.02, 1.02)
 axes[1].set_xlabel("frame (each bar: one 8-frame window)")
 axes[1].set_ylabel(f"probability of '{ACTION_CLASSES[true_class]}'")
-axes[1].legend(fontsize=7, loc="upper left")
+axes[1].legend(fontsize=7, loc="lower right")
 axes[1].set_title(f"one video: motion in frames {a0}-{a0 + FRAMES - 1}", fontsize=10)
 fig.tight_layout()
 plt.show()
