@@ -141,9 +141,12 @@ def scaled_dot_product_attention_loop(q: Tensor, k: Tensor, v: Tensor,
     batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     tq, tk, dv = q.shape[-2], k.shape[-2], v.shape[-1]
     dtype = torch.promote_types(torch.promote_types(q.dtype, k.dtype), v.dtype)
-    q, k, v = (x.to(dtype).expand(*batch, *x.shape[-2:]).reshape(-1, *x.shape[-2:]) for x in (q, k, v))
+    count = 1
+    for size in batch:
+        count *= size
+    q, k, v = (x.to(dtype).expand(*batch, *x.shape[-2:]).reshape(count, *x.shape[-2:]) for x in (q, k, v))
     allowed = (torch.ones(tq, tk, dtype=torch.bool, device=q.device) if mask is None else mask)
-    allowed = allowed.expand(*batch, tq, tk).reshape(-1, tq, tk)  # [N, Tq, Tk]
+    allowed = allowed.expand(*batch, tq, tk).reshape(count, tq, tk)  # [N, Tq, Tk]
     out = q.new_zeros(len(q), tq, dv)
     weights = q.new_zeros(len(q), tq, tk)
     for n in range(len(q)):
@@ -191,6 +194,8 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor,
         scores = scores.masked_fill(~mask, float("-inf"))
     # Subtracting the row maximum keeps exp() finite; a fully masked row has max -inf,
     # so it is replaced by 0 there and its weights come out as exp(-inf) = 0.
+    if scores.shape[-1] == 0:  # no keys at all: nothing to attend to
+        return scores @ v, scores
     row_max = scores.amax(dim=-1, keepdim=True)  # [..., Tq, 1]
     row_max = torch.where(torch.isfinite(row_max), row_max, torch.zeros_like(row_max))
     exp = torch.exp(scores - row_max)  # [..., Tq, Tk]
