@@ -240,6 +240,22 @@ def _render_docstring(text: str, indent: str) -> str:
     return f'{indent}"""{body[len(indent):]}\n{indent}"""'
 
 
+def new_body(loc: Located, lines: list[str]) -> list[str]:
+    """The lines that replace a twinned reference's docstring and body: the new docstring,
+    the kept checks, and the call of the twin."""
+    fn = loc.node
+    indent = " " * fn.body[0].col_offset
+    name, import_line = twin_reference(loc.ref)
+    shown = name if import_line is None else twin_dotted(loc.ref)
+    new = _render_docstring(new_docstring(loc.ref, ast.get_docstring(fn, clean=False), shown), indent).splitlines()
+    for a, b in loc.kept:
+        new += lines[a - 1:b]
+    if import_line:
+        new.append(indent + import_line)
+    new.append(f"{indent}return {name}({_call_arguments(fn)})")
+    return new
+
+
 def transform_source(source: str, refs: list) -> str:
     """``source`` with every reference of ``refs`` (all of this module) withheld."""
     tree = ast.parse(source)
@@ -249,18 +265,7 @@ def transform_source(source: str, refs: list) -> str:
         if loc.ref.twin is None:
             lines[loc.start - 1:loc.end] = []
             continue
-        fn = loc.node
-        indent = " " * fn.body[0].col_offset
-        name, import_line = twin_reference(loc.ref)
-        shown = name if import_line is None else twin_dotted(loc.ref)
-        doc = ast.get_docstring(fn, clean=False)
-        new = _render_docstring(new_docstring(loc.ref, doc, shown), indent).splitlines()
-        for a, b in loc.kept:
-            new += lines[a - 1:b]
-        if import_line:
-            new.append(indent + import_line)
-        new.append(f"{indent}return {name}({_call_arguments(fn)})")
-        lines[loc.body_start - 1:loc.end] = new
+        lines[loc.body_start - 1:loc.end] = new_body(loc, lines)
     text = "\n".join(lines) + "\n"
     return re.sub(r"\n{4,}", "\n\n\n", text)  # a removed function leaves no gap wider than two blank lines
 
@@ -323,6 +328,8 @@ def shipped_library_lines(unlock=()) -> set[str]:
                     gone |= set(loc.body_lines)
                     if loc.doc:
                         gone |= set(range(loc.doc[0], loc.doc[1] + 1))
+                    for line in new_body(loc, lines):  # the new docstring ships (its summary, Args, ...)
+                        out.add(line.strip())
         for i, line in enumerate(lines, 1):
             if i not in gone:
                 out.add(line.strip())
