@@ -90,6 +90,7 @@ def reference_of(exercise: str, *, twin: Callable | str | None = None):
         ...     return x + x
         >>> double(3), REFERENCES[f"{__name__}.double"].chapter
         (6, '00_demo')
+        >>> del REFERENCES[f"{__name__}.double"]  # (keep the registry to the library's own functions)
     """
     _check_exercise(exercise)
     if twin is not None and not (callable(twin) or isinstance(twin, str)):
@@ -109,7 +110,7 @@ def not_an_answer(*exercises: str, why: str):
         >>> @not_an_answer("00_demo/double", why="calls the reference")
         ... def twice(x):
         ...     return 2 * x
-        >>> NOT_ANSWERS[f"{__name__}.twice"].exercises
+        >>> NOT_ANSWERS.pop(f"{__name__}.twice").exercises
         ('00_demo/double',)
     """
     if not exercises:
