@@ -68,8 +68,9 @@ BYPASS_MPL_INLINE = ("# hostile demo student: the same through matplotlib_inline
                      "backend_inline.get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n")
 LEAK_PRINT = ("# hostile demo student: print every cell run so far (the hidden tests too), encoded\n"
               "import base64 as _b64, linecache as _lc\n"
-              "_seen = [''.join(v[2]) for v in list(_lc.cache.values()) + list(getattr(_lc, '_ipython_cache', {}).values())\n"
-              "         if isinstance(v, tuple) and len(v) > 2]\n"
+              "_cells = {**_lc.cache, **getattr(_lc, '_ipython_cache', {})}\n"
+              "_seen = [''.join(v[2]) for k, v in _cells.items()  # the notebook's cells, not library files\n"
+              "         if ('ipykernel' in k or k.startswith('<')) and isinstance(v, tuple) and len(v) > 2]\n"
               "_blob = '\\n'.join(_seen)\n"
               "print(_b64.b64encode(_blob.encode()).decode())\n"
               "print(_blob.encode().hex())\n"
