@@ -478,12 +478,8 @@ def _validity_other_precision(_fn):
 
 def top_level_functions(source: str) -> list[str]:
     """Names of the functions a cell defines at module level (none if it does not parse)."""
-    from IPython.core.inputtransformer2 import TransformerManager
-    try:
-        tree = ast.parse(TransformerManager().transform_cell(source))
-    except SyntaxError:
-        return []
-    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    tree = parse_cell(source)
+    return [] if tree is None else [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
 def precision_twin(source: str) -> str | None:
@@ -651,6 +647,26 @@ def read_answers(folder: Path) -> dict[str, list]:
 
 # ---------------------------------------------------------------- dependency analysis
 
+@functools.lru_cache(maxsize=4096)
+def parse_cell(source: str) -> ast.Module | None:
+    """A code cell's AST after IPython's transformations (magics become calls); None if
+    it does not parse. Cached: treat the tree as read-only."""
+    from IPython.core.inputtransformer2 import TransformerManager
+    try:
+        return ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return None
+
+
+def _top_level_imports(nb):
+    """The import statements at the top level of ``nb``'s code cells."""
+    for cell in nb.cells:
+        tree = parse_cell(cell.source) if cell.cell_type == "code" else None
+        for node in tree.body if tree is not None else []:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                yield node
+
+
 def _cell_names(source: str) -> tuple[set[str], set[str], set[str]] | None:
     """Names a cell defines at module level, loads at module level, and loads inside
     function/class/lambda bodies (resolved only when called). None if it does not parse."""
@@ -660,11 +676,8 @@ def _cell_names(source: str) -> tuple[set[str], set[str], set[str]] | None:
 
 @functools.lru_cache(maxsize=4096)
 def _cell_names_cached(source: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]] | None:
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        tree = ast.parse(TransformerManager().transform_cell(source))
-    except SyntaxError:
+    tree = parse_cell(source)
+    if tree is None:
         return None
     defined, loaded_now, loaded_later = set(), set(), set()
     scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
@@ -785,10 +798,8 @@ def changes_global_state(source: str, modules: set[str]) -> bool:
     ``sys.modules`` or ``rcParams``; an assignment to an imported module's attribute
     (``torch.backends.cudnn.benchmark = True``); IPython magics and shell commands.
     Seeding the global random generators is not counted (tests seed their own)."""
-    from IPython.core.inputtransformer2 import TransformerManager
-    try:
-        tree = ast.parse(TransformerManager().transform_cell(source))
-    except SyntaxError:
+    tree = parse_cell(source)
+    if tree is None:
         return True
 
     def module_level(node):
@@ -816,19 +827,7 @@ def changes_global_state(source: str, modules: set[str]) -> bool:
 
 def imported_modules(nb) -> set[str]:
     """Names bound by module-level imports in any code cell."""
-    from IPython.core.inputtransformer2 import TransformerManager
-    names = set()
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(TransformerManager().transform_cell(cell.source))
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names.update((a.asname or a.name).split(".")[0] for a in node.names)
-    return names
+    return {(a.asname or a.name).split(".")[0] for node in _top_level_imports(nb) for a in node.names}
 
 
 def lean_keep(nb, extra_sources: dict[str, list[str]] | None = None) -> set[int]:
@@ -1226,20 +1225,12 @@ WARM_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "sklearn", "skimage",
 def warm_modules(notebooks) -> list[str]:
     """The modules a warm-kernel server imports: the kernel's own, and the modules of
     WARM_PACKAGES the notebooks import at the top level of a cell."""
-    from IPython.core.inputtransformer2 import TransformerManager
     names = {"ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "numpy", "matplotlib"}
     for nb in notebooks:
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            try:
-                tree = ast.parse(TransformerManager().transform_cell(cell.source))
-            except SyntaxError:
-                continue
-            for node in tree.body:
-                found = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                         [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
-                names.update(m for m in found if m.split(".")[0] in WARM_PACKAGES)
+        for node in _top_level_imports(nb):
+            found = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if node.module and not node.level else [])
+            names.update(m for m in found if m.split(".")[0] in WARM_PACKAGES)
     return sorted(names)
 
 
