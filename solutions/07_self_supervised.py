@@ -676,8 +676,8 @@ def rgb_to_lab(rgb):
     linear = torch.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)  # [N, 3, H, W]
     matrix = torch.tensor([[0.412453, 0.357580, 0.180423],
                            [0.212671, 0.715160, 0.072169],
-                           [0.019334, 0.119193, 0.950227]], dtype=rgb.dtype)
-    white = torch.tensor([0.95047, 1.0, 1.08883], dtype=rgb.dtype).view(1, 3, 1, 1)
+                           [0.019334, 0.119193, 0.950227]], dtype=rgb.dtype, device=rgb.device)
+    white = torch.tensor([0.95047, 1.0, 1.08883], dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
     xyz = torch.einsum("ij,njhw->nihw", matrix, linear) / white  # [N, 3, H, W]
     f = torch.where(xyz > 0.008856, xyz.clamp(min=0) ** (1 / 3), 7.787 * xyz + 16 / 116)
     fx, fy, fz = f[:, 0], f[:, 1], f[:, 2]  # each [N, H, W]
@@ -1123,8 +1123,8 @@ def nt_xent_loss(z1, z2, temperature=0.5):
     n = z1.shape[0]
     z = F.normalize(torch.cat([z1, z2]), dim=1)  # [2N, D]
     logits = z @ z.T / temperature  # [2N, 2N]
-    logits = logits.masked_fill(torch.eye(2 * n, dtype=torch.bool), float("-inf"))
-    positives = (torch.arange(2 * n) + n) % (2 * n)  # [2N]
+    logits = logits.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
+    positives = (torch.arange(2 * n, device=z.device) + n) % (2 * n)  # [2N]
     return F.cross_entropy(logits, positives)
     ### END SOLUTION
 

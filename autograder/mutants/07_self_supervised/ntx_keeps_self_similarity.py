@@ -2,4 +2,4 @@
 # cell: nt_xent_loss
 # fails: test_nt_xent_cases test_nt_xent_random
 @@
--    logits = logits.masked_fill(torch.eye(2 * n, dtype=torch.bool), float("-inf"))
+-    logits = logits.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
