@@ -1457,9 +1457,10 @@ axes[0].set_ylabel("accuracy")
 axes[0].legend(fontsize=7, loc="upper center", ncol=2)
 axes[0].set_title("Held-out accuracy", fontsize=10)
 axes[1].scatter([results[n]["params"] for n in names], [results[n]["accuracy"] for n in names])
-for i, n in enumerate(names):  # labels alternately below and above their points, so neighbours do not collide
-    axes[1].annotate(n, (results[n]["params"], results[n]["accuracy"]), fontsize=7, xytext=(3, -9 if i % 2 else 5),
-                     textcoords="offset points")
+label_offsets = {"late fusion (FC)": (3, -10), "CNN + GRU": (-30, 6), "3D CNN": (4, -4)}  # keep labels apart
+for n in names:
+    axes[1].annotate(n, (results[n]["params"], results[n]["accuracy"]), fontsize=7,
+                     xytext=label_offsets.get(n, (3, 5)), textcoords="offset points")
 axes[1].set_xlabel("parameters")
 axes[1].set_ylabel("test accuracy")
 axes[1].set_ylim(0, 1.05)
@@ -1653,7 +1654,7 @@ print("average_over_windows agrees with the batched computation:",
 report("window_average_accuracy_3d", window_results["3D CNN"]["average"])
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=(13.5, 3.6))
 starts = ref_video.window_starts(LONG_FRAMES, FRAMES, STEP)
 for name, color in (("3D CNN", "tab:blue"), ("two-stream", "tab:orange")):
     r = window_results[name]
@@ -1681,7 +1682,7 @@ axes[1].set_xlim(-0.5, LONG_FRAMES - 0.5)
 axes[1].set_ylim(-0.02, 1.02)
 axes[1].set_xlabel("frame (each bar: one 8-frame window)")
 axes[1].set_ylabel(f"probability of '{ACTION_CLASSES[true_class]}'")
-axes[1].legend(fontsize=7, loc="lower right")
+axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 axes[1].set_title(f"one video: motion in frames {a0}-{a0 + FRAMES - 1}", fontsize=10)
 fig.tight_layout()
 plt.show()
