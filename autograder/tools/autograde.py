@@ -994,7 +994,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {chapter}: grades in {Path(s.out) / 'grades.csv'}, feedback in {Path(s.out) / 'feedback'}/")
         print(summary_table(results))
         warning = class_warning(results)
-        if warning:
+        if warning:  # run() said it before the table too; say it again where it will be read
             print(warning)
         if any(r.status in ("grader error", "not graded") for r in results.values()):
             status = 1

@@ -70,14 +70,17 @@ STOPPED = "Not run: grading stopped here; your instructor will look at this subm
 # ---------------------------------------------------------------- hidden lines
 
 def hidden_lines(solution_nb, release_nb, min_len: int = 8) -> list[str]:
-    """Lines of hidden-test regions that the release does not show anyway, longest first."""
-    public = {line.strip() for cell in release_nb.cells for line in cell.source.splitlines()}
+    """Lines of hidden-test regions that the release does not show anyway, longest first.
+
+    A line that is part of a visible line (``integer=True)`` closing a call) gives
+    nothing away and would make every page look leaky: it is left out."""
+    public_text = "\n".join(cell.source for cell in release_nb.cells)
     secret = set()
     for cell in solution_nb.cells:
         for region in regions(cell.source, BEGIN_HIDDEN, END_HIDDEN):
             for line in region.splitlines():
                 s = line.strip()
-                if len(s) >= min_len and not s.startswith("#") and s not in public:
+                if len(s) >= min_len and not s.startswith("#") and s not in public_text:
                     secret.add(s)
     return sorted(secret, key=len, reverse=True)
 

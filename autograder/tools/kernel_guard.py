@@ -19,9 +19,10 @@ What is compared with the state at kernel start:
   and the functions that set them (``forbid`` relies on ``sys.setprofile``), the import
   hooks, the builtins module;
 * the testing modules a notebook uses (``course_utils.grading``, ``numpy.testing``,
-  ``torch.testing``, ``torch``, ``torch.Tensor``, ...): no attribute replaced or deleted
-  (private data such as a module's own cache excepted), and ``sys.modules`` still holds
-  the same module objects.
+  ``torch.testing``, ``torch``, ``torch.Tensor``, ...): no attribute deleted or replaced
+  by code defined outside the Python installation (private data such as a module's own
+  cache excepted; libraries do wrap their own functions, as ``torch._dynamo`` wraps
+  ``torch.manual_seed``), and ``sys.modules`` still holds the same module objects.
 
 Entries may be *added* to the hook lists only by code that lives in the Python
 installation (``%matplotlib inline`` and ``%load_ext autoreload`` register callbacks
@@ -93,7 +94,7 @@ class Guard:
             for name in KERNEL_METHODS:
                 ids[f"kernel.{name} (instance)"] = id(vars(kernel).get(name, _MISSING))
                 ids[f"{type(kernel).__name__}.{name}"] = id(getattr(type(kernel), name, None))
-            dicts["kernel.shell_handlers"] = {k: id(v) for k, v in dict(getattr(kernel, "shell_handlers", {})).items()}
+            dicts["kernel.shell_handlers"] = dict(getattr(kernel, "shell_handlers", {}))
         manager = getattr(ip, "input_transformer_manager", None)
         seqs["input_transformers_cleanup"] = list(getattr(manager, "cleanup_transforms", []))
         seqs["input transformer manager line_transforms"] = list(getattr(manager, "line_transforms", []))
@@ -112,7 +113,7 @@ class Guard:
         seqs["sys.meta_path"] = list(sys.meta_path)
         seqs["sys.path_hooks"] = list(sys.path_hooks)
         for name, obj in self.modules.items():
-            dicts[name] = {k: id(v) for k, v in list(vars(obj).items()) if _watched(k, v)}
+            dicts[name] = {k: v for k, v in list(vars(obj).items()) if _watched(k, v)}
             if name in sys.modules or isinstance(obj, type(sys)):
                 ids[f"sys.modules[{name!r}]"] = id(sys.modules.get(name))
         return ids, seqs, dicts
@@ -153,9 +154,12 @@ class Guard:
                 problems.append(f"{key} gained an entry")
         for name, before in dicts0.items():
             now = dicts.get(name, {})
-            changed = [k for k, v in before.items() if now.get(k, None) != v]
+            # Replaced by code of the installation is fine (importing torch._dynamo wraps
+            # torch.manual_seed); removed, or replaced by a notebook's code, is not.
+            changed = [k for k, v in before.items()
+                       if k not in now or (now[k] is not v and not self.trusted(now[k]))]
             if name == "builtins":
-                changed += [k for k in now if k not in before]
+                changed += [k for k, v in now.items() if k not in before and not self.trusted(v)]
             if changed:
                 problems.append(f"{name}: {', '.join(sorted(changed)[:5])} replaced or removed")
         return "; ".join(problems)[:1000]

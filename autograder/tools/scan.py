@@ -127,7 +127,10 @@ IPYTHON_EVENTS = {"pre_execute", "pre_run_cell", "post_execute", "post_run_cell"
 EVENT_METHODS = {"register", "unregister", "callbacks", "trigger"}
 # What a student cell may do with the shell object: the harmless magics.
 ALLOWED_MAGICS = {"matplotlib", "time", "timeit", "capture", "pinfo", "pinfo2", "who", "whos", "precision",
-                  "pprint"}
+                  "pprint", "html", "markdown", "latex", "svg", "autoreload", "aimport"}
+# Magics that are harmless with these arguments only (students copy them from tutorials).
+ALLOWED_MAGIC_ARGS = {"config": re.compile(r"^\s*InlineBackend\.\w+\s*=\s*[\w'\".]+\s*$"),
+                      "load_ext": re.compile(r"^\s*autoreload\s*$")}
 CODE_MAGICS = {"time", "timeit", "capture"}   # their argument or body is code: scan it
 
 # -- flag: patching a module the tests rely on (a testing module, course_utils, the
@@ -858,6 +861,9 @@ class _Scanner(ast.NodeVisitor):
 
     def _magic(self, node: ast.Call, kind: str) -> None:
         name = _str(node.args[0]) if node.args else None
+        arg = _str(node.args[1]) if len(node.args) > 1 else None
+        if name in ALLOWED_MAGIC_ARGS and arg is not None and ALLOWED_MAGIC_ARGS[name].match(arg):
+            return
         if name not in ALLOWED_MAGICS:
             self.flag(node, "magic", f"runs the IPython magic `%{name or '?'}`")
             return
