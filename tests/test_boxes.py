@@ -256,7 +256,7 @@ def test_nms_errors(fn):
     boxes, scores = torch.zeros(3, 4), torch.zeros(3)
     with pytest.raises(ValueError, match="iou_threshold must be in"):
         fn(boxes, scores, 1.5)
-    with pytest.raises(TypeError, match="iou_threshold must be a float"):
+    with pytest.raises(TypeError, match="iou_threshold must be a real number"):
         fn(boxes, scores, "0.5")
     with pytest.raises(ValueError, match="scores must have shape"):
         fn(boxes, torch.zeros(4), 0.5)
@@ -267,9 +267,35 @@ def test_nms_errors(fn):
 
 
 def test_nms_does_not_need_grad():
-    boxes = random_boxes(20, 13).requires_grad_()
-    scores = torch.rand(20).requires_grad_()
-    assert B.nms(boxes, scores, 0.5).dtype == torch.int64
+    # boxes and scores that require grad give the same kept indices as detached ones, as torchvision
+    boxes = clustered_boxes(20, 13).requires_grad_()
+    scores = torch.rand(20, generator=torch.Generator().manual_seed(13)).requires_grad_()
+    expected = torchvision.ops.nms(boxes.detach(), scores.detach(), 0.5)
+    assert 0 < len(expected) < 20  # some boxes are suppressed, some kept
+    for fn in (B.nms, B.nms_loop):
+        keep = fn(boxes, scores, 0.5)
+        assert keep.dtype == torch.int64 and not keep.requires_grad
+        assert torch.equal(keep, expected), (fn.__name__, keep, expected)
+
+
+@pytest.mark.parametrize("encode, decode", [(B.encode_boxes, B.decode_boxes), (B.encode_boxes_loop, B.decode_boxes_loop)])
+def test_box_coding_loops_refuse_what_the_vectorized_versions_refuse(encode, decode):
+    # the loops used to zip mismatched inputs into a silently shorter result
+    anchors = random_boxes(3, 1)
+    with pytest.raises(ValueError, match=r"anchors and gt_boxes must have the same shape .*got \[3, 4\] and \[2, 4\]"):
+        encode(anchors, anchors[:2])
+    with pytest.raises(ValueError, match=r"deltas and anchors must have the same shape .*got \[2, 4\] and \[3, 4\]"):
+        decode(torch.zeros(2, 4), anchors)
+    flat = anchors.clone()
+    flat[1, 2] = flat[1, 0]  # zero width: log(0) and a division by 0
+    with pytest.raises(ValueError, match="gt_boxes must have a positive width and height, got row 1"):
+        encode(anchors, flat)
+    with pytest.raises(ValueError, match="anchors must have a positive width and height, got row 1"):
+        decode(torch.zeros(3, 4), flat)
+    with pytest.raises(ValueError, match="clip must be a finite number, got nan"):
+        decode(torch.zeros(3, 4), anchors, clip=math.nan)
+    with pytest.raises(ValueError, match="deltas must be finite"):
+        decode(torch.full((3, 4), math.inf), anchors)
 
 
 def dense_nms_reference(boxes, scores, iou_threshold, idxs=None):
@@ -315,13 +341,10 @@ def test_nms_and_batched_nms_match_torchvision_at_occurring_ious_and_ties(dtype)
         assert torch.equal(B.batched_nms(boxes, scores, idxs, 0.5), expected), seed
 
 
-def test_nms_on_degenerate_and_non_finite_boxes_matches_the_dense_reference():
-    # inverted, empty, NaN and infinite boxes, over several blocks: decided as in one
-    # [N, N] computation, silently
+def test_nms_on_degenerate_boxes_matches_the_dense_reference_and_refuses_non_finite_ones():
+    # inverted and empty boxes, over several blocks: decided as in one [N, N] computation, silently
     g = torch.Generator().manual_seed(7)
     boxes = torch.randint(-5, 15, (300, 4), generator=g).float()
-    odd = torch.rand(300, 4, generator=g) < 0.05
-    boxes[odd] = torch.tensor([math.nan, math.inf, -math.inf])[torch.randint(0, 3, (int(odd.sum()),), generator=g)]
     scores, idxs = torch.rand(300, generator=g), torch.randint(0, 2, (300,), generator=g)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -329,6 +352,21 @@ def test_nms_on_degenerate_and_non_finite_boxes_matches_the_dense_reference():
             assert torch.equal(B.nms(boxes, scores, thr), dense_nms_reference(boxes, scores, thr)), thr
             expected = dense_nms_reference(boxes, scores, thr, idxs)
             assert torch.equal(B.batched_nms(boxes, scores, idxs, thr), expected), thr
+    # a NaN or infinite corner has no area and no rank: every version refuses it, naming boxes
+    for bad in (math.nan, math.inf, -math.inf):
+        odd = boxes.clone()
+        odd[17, 2] = bad
+        for fn in (B.nms, B.nms_loop):
+            with pytest.raises(ValueError, match=r"boxes must be finite, got (nan|inf|-inf) at index \[17, 2\]"):
+                fn(odd, scores, 0.5)
+        for fn in (B.batched_nms, B.batched_nms_loop):
+            with pytest.raises(ValueError, match="boxes must be finite"):
+                fn(odd, scores, idxs, 0.5)
+    nan_scores = scores.clone()
+    nan_scores[3] = math.nan
+    for fn in (B.nms, B.nms_loop):
+        with pytest.raises(ValueError, match="scores must not contain NaN, got NaN at index 3"):
+            fn(boxes, nan_scores, 0.5)
 
 
 def test_nms_result_is_an_ordinary_index_tensor():
@@ -434,7 +472,14 @@ def test_encode_decode_empty_and_errors():
     assert B.decode_boxes(torch.zeros(0, 4), torch.zeros(0, 4)).shape == (0, 4)
     with pytest.raises(ValueError, match="same shape"):
         B.encode_boxes(torch.zeros(2, 4), torch.zeros(3, 4))
-    with pytest.raises(ValueError, match="weights must be 4 positive"):
-        B.encode_boxes(torch.zeros(2, 4), torch.zeros(2, 4), weights=(1.0, 1.0, 0.0, 1.0))
+    unit = torch.tensor([[0.0, 0.0, 1.0, 1.0]] * 2)
+    with pytest.raises(ValueError, match=r"weights\[2\] must be > 0"):
+        B.encode_boxes(unit, unit, weights=(1.0, 1.0, 0.0, 1.0))
+    with pytest.raises(ValueError, match=r"weights\[0\] must be a finite number"):
+        B.decode_boxes(unit, unit, weights=(math.nan, 1.0, 1.0, 1.0))
+    with pytest.raises(ValueError, match="weights must be 4 positive numbers"):
+        B.encode_boxes(unit, unit, weights=(1.0, 1.0))
+    with pytest.raises(TypeError, match="weights must be a tuple"):
+        B.encode_boxes(unit, unit, weights=1.0)
     with pytest.raises(TypeError, match="floating-point"):
         B.decode_boxes(torch.zeros(2, 4, dtype=torch.int64), torch.zeros(2, 4))

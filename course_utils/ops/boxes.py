@@ -16,18 +16,22 @@ on valid boxes (``x1 <= x2`` and ``y1 <= y2``); on inverted boxes torchvision
 multiplies two negative sides into a positive area, here they count as empty.
 
 IoU of two empty boxes (zero union) is defined as 0 here (torchvision gives NaN).
+
+Inputs are checked (see :mod:`course_utils.checks`): boxes must be finite real tensors
+(a NaN corner has no area and no rank, so it is refused with a ``ValueError``), thresholds
+finite numbers in [0, 1]; empty inputs give empty outputs of the right shape and dtype.
 """
 from __future__ import annotations
 
 import math
-from numbers import Real
+from numbers import Integral
 from typing import Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from course_utils.checks import check_in, check_tensor
+from course_utils.checks import check_finite, check_in, check_number, check_tensor
 from course_utils.references import reference_of
 
 __all__ = [
@@ -72,7 +76,15 @@ def _check_boxes(boxes, name: str = "boxes") -> Tensor:
     check_tensor(boxes, name, shape=(None, 4))
     if boxes.dtype == torch.bool or boxes.is_complex():
         raise TypeError(f"{name} must hold real numbers, got dtype {str(boxes.dtype).replace('torch.', '')}")
-    return boxes
+    return check_finite(boxes, name)  # a NaN corner has no IoU, no area, no rank
+
+
+def _check_box_batch(boxes, name: str = "boxes") -> Tensor:
+    """Boxes of any batch shape ``[..., 4]`` (box_convert), real and finite."""
+    check_tensor(boxes, name)
+    if boxes.ndim < 1 or boxes.shape[-1] != 4:
+        raise ValueError(f"{name} must have shape [..., 4], got {list(boxes.shape)}")
+    return _check_boxes(boxes.reshape(-1, 4), name)
 
 
 def _check_float_boxes(boxes, name: str = "boxes") -> Tensor:
@@ -81,25 +93,30 @@ def _check_float_boxes(boxes, name: str = "boxes") -> Tensor:
     return boxes
 
 
+def _check_same_device(a: Tensor, b: Tensor, name_a: str, name_b: str) -> None:
+    if a.device != b.device:
+        raise ValueError(f"{name_b} must be on the device of {name_a} ({a.device}), got {b.device}")
+
+
 def _check_threshold(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a float, got {type(value).__name__} ({value!r})")
-    if not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
-    return float(value)
+    return check_number(value, name, low=0.0, high=1.0)
 
 
 def _check_scores(scores, boxes: Tensor, name: str = "scores") -> Tensor:
     check_tensor(scores, name, shape=(boxes.shape[0],), floating=True)
-    if scores.device != boxes.device:
-        raise ValueError(f"{name} must be on the device of boxes ({boxes.device}), got {scores.device}")
+    _check_same_device(boxes, scores, "boxes", name)
+    if bool(scores.isnan().any()):  # +-inf still ranks; NaN has no place in the order
+        raise ValueError(f"{name} must not contain NaN, got NaN at index {int(scores.isnan().nonzero()[0])}")
     return scores
 
 
 def _check_weights(weights) -> tuple[float, float, float, float]:
-    if len(weights) != 4 or any(isinstance(w, bool) or not isinstance(w, Real) or w <= 0 for w in weights):
+    if not isinstance(weights, (tuple, list)):
+        raise TypeError(f"weights must be a tuple of 4 positive numbers (wx, wy, ww, wh), got {type(weights).__name__}")
+    if len(weights) != 4:
         raise ValueError(f"weights must be 4 positive numbers (wx, wy, ww, wh), got {tuple(weights)!r}")
-    return tuple(float(w) for w in weights)  # type: ignore[return-value]
+    return tuple(check_number(w, f"weights[{i}]", low=0.0, low_open=True)  # type: ignore[return-value]
+                 for i, w in enumerate(weights))
 
 
 def _upcast(t: Tensor) -> Tensor:
@@ -158,10 +175,7 @@ def box_convert(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
         >>> box_convert(torch.tensor([[10., 20., 20., 40.]]), "xywh", "xyxy")
         tensor([[10., 20., 30., 60.]])
     """
-    if not isinstance(boxes, Tensor):
-        raise TypeError(f"boxes must be a torch.Tensor, got {type(boxes).__name__}")
-    if boxes.ndim < 1 or boxes.shape[-1] != 4:
-        raise ValueError(f"boxes must have shape [..., 4], got {list(boxes.shape)}")
+    _check_box_batch(boxes)
     check_in(in_fmt, "in_fmt", BOX_FORMATS)
     check_in(out_fmt, "out_fmt", BOX_FORMATS)
     if in_fmt == out_fmt:
@@ -238,6 +252,7 @@ def _box_iou_twin(boxes1, boxes2):
     from torchvision.ops import box_iou as torchvision_box_iou
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
+    _check_same_device(boxes1, boxes2, "boxes1", "boxes2")
     boxes1, boxes2 = _same_dtype(boxes1, boxes2)
     iou = torchvision_box_iou(_empty_if_inverted(boxes1), _empty_if_inverted(boxes2))
     return iou.nan_to_num_(nan=0.0)  # NaN only where the union is 0
@@ -247,6 +262,7 @@ def _box_iou_loop_twin(boxes1, boxes2):
     """Twin of :func:`box_iou_loop`: :func:`_box_iou_twin` in float64 (the loop computes in Python floats)."""
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
+    _check_same_device(boxes1, boxes2, "boxes1", "boxes2")
     dtype = torch.promote_types(_float_dtype(boxes1), _float_dtype(boxes2))
     return _box_iou_twin(boxes1.double(), boxes2.double().to(boxes1.device)).to(dtype)
 
@@ -273,6 +289,7 @@ def box_iou_loop(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     """Loop reference of :func:`box_iou`: one pair of boxes at a time."""
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
+    _check_same_device(boxes1, boxes2, "boxes1", "boxes2")
     a, b = boxes1.tolist(), boxes2.tolist()
     out = [[_pair_iou(bi, bj) for bj in b] for bi in a]
     dtype = torch.promote_types(_float_dtype(boxes1), _float_dtype(boxes2))
@@ -333,6 +350,7 @@ def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     """
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
+    _check_same_device(boxes1, boxes2, "boxes1", "boxes2")
     boxes1, boxes2 = _upcast(boxes1), _upcast(boxes2)
     if boxes1.dtype != boxes2.dtype:
         dtype = torch.promote_types(boxes1.dtype, boxes2.dtype)
@@ -346,6 +364,7 @@ def _generalized_box_iou_twin(boxes1, boxes2):
     from torchvision.ops.boxes import _box_inter_union
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
+    _check_same_device(boxes1, boxes2, "boxes1", "boxes2")
     boxes1, boxes2 = _same_dtype(boxes1, boxes2)
     iou = _box_iou_twin(boxes1, boxes2)  # [N, M]
     union = _box_inter_union(_empty_if_inverted(boxes1), _empty_if_inverted(boxes2))[1]  # [N, M]
@@ -359,6 +378,7 @@ def _generalized_box_iou_loop_twin(boxes1, boxes2):
     """Twin of :func:`generalized_box_iou_loop`: :func:`_generalized_box_iou_twin` in float64."""
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
+    _check_same_device(boxes1, boxes2, "boxes1", "boxes2")
     dtype = torch.promote_types(_float_dtype(boxes1), _float_dtype(boxes2))
     return _generalized_box_iou_twin(boxes1.double(), boxes2.double().to(boxes1.device)).to(dtype)
 
@@ -368,6 +388,7 @@ def generalized_box_iou_loop(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     """Loop reference of :func:`generalized_box_iou`."""
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
+    _check_same_device(boxes1, boxes2, "boxes1", "boxes2")
     out = []
     for a in boxes1.tolist():
         row = []
@@ -406,6 +427,7 @@ def generalized_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     """
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
+    _check_same_device(boxes1, boxes2, "boxes1", "boxes2")
     boxes1, boxes2 = _upcast(boxes1), _upcast(boxes2)
     if boxes1.dtype != boxes2.dtype:
         dtype = torch.promote_types(boxes1.dtype, boxes2.dtype)
@@ -448,6 +470,7 @@ def _nms_loop_twin(boxes, scores, iou_threshold):
     """Twin of :func:`nms_loop`: :func:`_nms_twin` in float64 (the loop computes in Python floats)."""
     _check_float_boxes(boxes)
     _check_scores(scores, boxes)
+    iou_threshold = _check_threshold(iou_threshold, "iou_threshold")
     return _nms_twin(boxes.double(), scores, iou_threshold)
 
 
@@ -466,6 +489,9 @@ def _batched_nms_twin(boxes, scores, idxs, iou_threshold):
 def _batched_nms_loop_twin(boxes, scores, idxs, iou_threshold):
     """Twin of :func:`batched_nms_loop`: :func:`_batched_nms_twin` in float64."""
     _check_float_boxes(boxes)
+    _check_scores(scores, boxes)
+    _check_idxs(idxs, boxes)
+    iou_threshold = _check_threshold(iou_threshold, "iou_threshold")
     return _batched_nms_twin(boxes.double(), scores, idxs, iou_threshold)
 
 
@@ -647,6 +673,7 @@ def batched_nms_loop(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold:
     _check_float_boxes(boxes)
     _check_scores(scores, boxes)
     _check_idxs(idxs, boxes)
+    iou_threshold = _check_threshold(iou_threshold, "iou_threshold")
     keep = []
     for c in torch.unique(idxs).tolist():
         members = torch.nonzero(idxs == c).squeeze(1)
@@ -695,11 +722,14 @@ def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: floa
 
 
 def _check_size(size) -> tuple[float, float]:
-    if not isinstance(size, (tuple, list, torch.Size)) or len(size) != 2:
+    if not isinstance(size, (tuple, list, torch.Size)):
+        raise TypeError(f"size must be a pair (height, width), got {type(size).__name__} ({size!r})")
+    if len(size) != 2:
         raise ValueError(f"size must be (height, width), got {size!r}")
-    if any(isinstance(s, bool) or not isinstance(s, Real) or s <= 0 for s in size):
-        raise ValueError(f"size must hold two positive numbers (height, width), got {tuple(size)!r}")
-    return size[0], size[1]
+    for s in size:
+        check_number(s, "size", low=0.0, low_open=True)
+    # integers stay integers, so that integer boxes stay integer
+    return tuple(int(s) if isinstance(s, Integral) else float(s) for s in size)  # type: ignore[return-value]
 
 
 def clip_boxes_loop(boxes: Tensor, size: tuple[int, int]) -> Tensor:
@@ -737,6 +767,23 @@ def clip_boxes(boxes: Tensor, size: tuple[int, int]) -> Tensor:
 # ------------------------------------------------------------------ encode/decode
 
 
+def _check_coding(a, b, name_a: str, name_b: str, sized: tuple[str, ...]) -> None:
+    """The two [N, 4] float inputs of the box coder: same shape and device; the boxes named in
+    ``sized`` need a positive width and height (a size is divided by, or its log taken)."""
+    _check_float_boxes(a, name_a)
+    _check_float_boxes(b, name_b)
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape (one row each), "
+                         f"got {list(a.shape)} and {list(b.shape)}")
+    _check_same_device(a, b, name_a, name_b)
+    for name, t in ((name_a, a), (name_b, b)):
+        if name in sized:
+            small = (t[:, 2] <= t[:, 0]) | (t[:, 3] <= t[:, 1])  # [N]
+            if bool(small.any()):
+                i = int(small.nonzero()[0])
+                raise ValueError(f"{name} must have a positive width and height, got row {i} = {t[i].tolist()}")
+
+
 def _box_coder(weights, clip: float = BBOX_XFORM_CLIP):
     from torchvision.models.detection._utils import BoxCoder
     return BoxCoder(weights=tuple(weights), bbox_xform_clip=clip)
@@ -744,27 +791,22 @@ def _box_coder(weights, clip: float = BBOX_XFORM_CLIP):
 
 def _encode_boxes_twin(anchors, gt_boxes, weights=(1.0, 1.0, 1.0, 1.0)):
     """Twin of :func:`encode_boxes`: torchvision's ``BoxCoder.encode_single(gt_boxes, anchors)``."""
-    _check_float_boxes(anchors, "anchors")
-    _check_float_boxes(gt_boxes, "gt_boxes")
-    if anchors.shape != gt_boxes.shape:
-        raise ValueError(f"anchors and gt_boxes must have the same shape, got {list(anchors.shape)} and {list(gt_boxes.shape)}")
+    _check_coding(anchors, gt_boxes, "anchors", "gt_boxes", sized=("anchors", "gt_boxes"))
     weights = _check_weights(weights)
     return _box_coder(weights).encode_single(gt_boxes.to(anchors.dtype), anchors)
 
 
 def _encode_boxes_loop_twin(anchors, gt_boxes, weights=(1.0, 1.0, 1.0, 1.0)):
-    """Twin of :func:`encode_boxes_loop`: :func:`_encode_boxes_twin` in float64, on the pairs ``zip`` forms."""
-    _check_float_boxes(anchors, "anchors")
-    _check_float_boxes(gt_boxes, "gt_boxes")
-    n = min(anchors.shape[0], gt_boxes.shape[0])
-    return _encode_boxes_twin(anchors[:n].double(), gt_boxes[:n].double().to(anchors.device), weights).to(anchors.dtype)
+    """Twin of :func:`encode_boxes_loop`: :func:`_encode_boxes_twin` in float64."""
+    _check_coding(anchors, gt_boxes, "anchors", "gt_boxes", sized=("anchors", "gt_boxes"))
+    _check_weights(weights)
+    return _encode_boxes_twin(anchors.double(), gt_boxes.double(), weights).to(anchors.dtype)
 
 
 @reference_of("05_detection/box_coding", twin=_encode_boxes_loop_twin)
 def encode_boxes_loop(anchors: Tensor, gt_boxes: Tensor, weights: Sequence[float] = (1.0, 1.0, 1.0, 1.0)) -> Tensor:
     """Loop reference of :func:`encode_boxes`."""
-    _check_float_boxes(anchors, "anchors")
-    _check_float_boxes(gt_boxes, "gt_boxes")
+    _check_coding(anchors, gt_boxes, "anchors", "gt_boxes", sized=("anchors", "gt_boxes"))
     wx, wy, ww, wh = _check_weights(weights)
     rows = []
     for (ax1, ay1, ax2, ay2), (gx1, gy1, gx2, gy2) in zip(anchors.tolist(), gt_boxes.tolist()):
@@ -788,7 +830,8 @@ def encode_boxes(anchors: Tensor, gt_boxes: Tensor, weights: Sequence[float] = (
 
     Args:
         anchors: Tensor[N, 4] float, xyxy absolute pixels, with positive width and height.
-        gt_boxes: Tensor[N, 4] float, xyxy absolute pixels, the box matched to each anchor.
+        gt_boxes: Tensor[N, 4] float, xyxy absolute pixels, the box matched to each anchor,
+            with positive width and height (their log is taken).
         weights: ``(wx, wy, ww, wh)`` scaling the four targets (torchvision's Faster R-CNN
             head uses (10, 10, 5, 5), the RPN (1, 1, 1, 1)).
 
@@ -799,10 +842,7 @@ def encode_boxes(anchors: Tensor, gt_boxes: Tensor, weights: Sequence[float] = (
         >>> encode_boxes(torch.tensor([[0., 0., 10., 10.]]), torch.tensor([[5., 0., 15., 20.]]))
         tensor([[0.5000, 0.5000, 0.0000, 0.6931]])
     """
-    _check_float_boxes(anchors, "anchors")
-    _check_float_boxes(gt_boxes, "gt_boxes")
-    if anchors.shape != gt_boxes.shape:
-        raise ValueError(f"anchors and gt_boxes must have the same shape, got {list(anchors.shape)} and {list(gt_boxes.shape)}")
+    _check_coding(anchors, gt_boxes, "anchors", "gt_boxes", sized=("anchors", "gt_boxes"))
     wx, wy, ww, wh = _check_weights(weights)
     gt_boxes = gt_boxes.to(anchors.dtype)
     wa = anchors[:, 2] - anchors[:, 0]  # [N]
@@ -820,20 +860,18 @@ def encode_boxes(anchors: Tensor, gt_boxes: Tensor, weights: Sequence[float] = (
 
 def _decode_boxes_twin(deltas, anchors, weights=(1.0, 1.0, 1.0, 1.0), clip=BBOX_XFORM_CLIP):
     """Twin of :func:`decode_boxes`: torchvision's ``BoxCoder.decode_single(deltas, anchors)``."""
-    _check_float_boxes(deltas, "deltas")
-    _check_float_boxes(anchors, "anchors")
-    if deltas.shape != anchors.shape:
-        raise ValueError(f"deltas and anchors must have the same shape, got {list(deltas.shape)} and {list(anchors.shape)}")
+    _check_coding(deltas, anchors, "deltas", "anchors", sized=("anchors",))
     weights = _check_weights(weights)
+    clip = check_number(clip, "clip")
     return _box_coder(weights, clip).decode_single(deltas, anchors)
 
 
 def _decode_boxes_loop_twin(deltas, anchors, weights=(1.0, 1.0, 1.0, 1.0), clip=BBOX_XFORM_CLIP):
-    """Twin of :func:`decode_boxes_loop`: :func:`_decode_boxes_twin` in float64, on the pairs ``zip`` forms."""
-    _check_float_boxes(deltas, "deltas")
-    _check_float_boxes(anchors, "anchors")
-    n = min(deltas.shape[0], anchors.shape[0])
-    return _decode_boxes_twin(deltas[:n].double(), anchors[:n].double().to(deltas.device), weights, clip).to(deltas.dtype)
+    """Twin of :func:`decode_boxes_loop`: :func:`_decode_boxes_twin` in float64."""
+    _check_coding(deltas, anchors, "deltas", "anchors", sized=("anchors",))
+    _check_weights(weights)
+    clip = check_number(clip, "clip")
+    return _decode_boxes_twin(deltas.double(), anchors.double(), weights, clip).to(deltas.dtype)
 
 
 @reference_of("05_detection/box_coding", twin=_decode_boxes_loop_twin)
@@ -844,9 +882,9 @@ def decode_boxes_loop(
     clip: float = BBOX_XFORM_CLIP,
 ) -> Tensor:
     """Loop reference of :func:`decode_boxes`."""
-    _check_float_boxes(deltas, "deltas")
-    _check_float_boxes(anchors, "anchors")
+    _check_coding(deltas, anchors, "deltas", "anchors", sized=("anchors",))
     wx, wy, ww, wh = _check_weights(weights)
+    clip = check_number(clip, "clip")
     rows = []
     for (tx, ty, tw, th), (ax1, ay1, ax2, ay2) in zip(deltas.tolist(), anchors.tolist()):
         wa, ha = ax2 - ax1, ay2 - ay1
@@ -872,9 +910,9 @@ def decode_boxes(
 
     Args:
         deltas: Tensor[N, 4] float ``(tx, ty, tw, th)``.
-        anchors: Tensor[N, 4] float, xyxy absolute pixels.
+        anchors: Tensor[N, 4] float, xyxy absolute pixels, with positive width and height.
         weights: ``(wx, wy, ww, wh)``, as given to :func:`encode_boxes`.
-        clip: upper bound of the log-scale steps ``tw / ww`` and ``th / wh``.
+        clip: upper bound of the log-scale steps ``tw / ww`` and ``th / wh`` (a finite number).
 
     Returns:
         Tensor[N, 4] decoded boxes, xyxy absolute pixels, dtype of ``deltas``.
@@ -884,11 +922,9 @@ def decode_boxes(
         >>> decode_boxes(deltas, torch.tensor([[0., 0., 10., 10.]]))
         tensor([[ 5.,  0., 15., 20.]])
     """
-    _check_float_boxes(deltas, "deltas")
-    _check_float_boxes(anchors, "anchors")
-    if deltas.shape != anchors.shape:
-        raise ValueError(f"deltas and anchors must have the same shape, got {list(deltas.shape)} and {list(anchors.shape)}")
+    _check_coding(deltas, anchors, "deltas", "anchors", sized=("anchors",))
     wx, wy, ww, wh = _check_weights(weights)
+    clip = check_number(clip, "clip")
     anchors = anchors.to(deltas.dtype)
     wa = anchors[:, 2] - anchors[:, 0]  # [N]
     ha = anchors[:, 3] - anchors[:, 1]
