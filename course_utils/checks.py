@@ -164,6 +164,7 @@ def check_nonnegative_int(value, name: str, *, maximum: int | None = None) -> in
 
 
 def _interval(low, high, low_open: bool, high_open: bool) -> str:
+    low, high = (f"{b:g}" if isinstance(b, float) else b for b in (low, high))  # 0.0 -> "0"
     if low is not None and high is not None:
         return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
     if low is not None:

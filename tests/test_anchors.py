@@ -1,4 +1,6 @@
 """Tests for course_utils.ops.anchors against torchvision's AnchorGenerator, Matcher and sampler."""
+import math
+
 import pytest
 import torch
 from torchvision.models.detection._utils import BalancedPositiveNegativeSampler, Matcher
@@ -82,8 +84,19 @@ def test_generate_anchors_dtype_device():
 def test_generate_anchors_errors():
     with pytest.raises(ValueError, match="strides must be a list with one stride per feature map"):
         A.generate_anchors([(4, 4), (2, 2)], [8], (8,), (1.0,))
-    with pytest.raises(ValueError, match="sizes must hold positive numbers"):
+    with pytest.raises(ValueError, match="sizes must be > 0, got 0"):
         A.generate_anchors([(4, 4)], [8], (0,), (1.0,))
+    for fn in (A.generate_anchors, A.generate_anchors_loop):  # the loop checks what the vectorized version does
+        with pytest.raises(ValueError, match="ratios must be a finite number > 0, got nan"):
+            fn([(4, 4)], [8], (8,), (math.nan,))
+        with pytest.raises(ValueError, match="offset must be a finite number, got inf"):
+            fn([(4, 4)], [8], (8,), (1.0,), offset=math.inf)
+        with pytest.raises(TypeError, match="offset must be a real number"):
+            fn([(4, 4)], [8], (8,), (1.0,), offset="0.5")
+        with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
+            fn([(4, 4)], [8], (8,), (1.0,), dtype=torch.int64)
+        with pytest.raises(TypeError, match="feature_sizes must be an int or a pair of ints, got str"):
+            fn(["4x4"], [8], (8,), (1.0,))
     with pytest.raises(ValueError, match="per-level lists"):
         A.generate_anchors([(4, 4)], [8], ((8,), (16,)), (1.0,))
     with pytest.raises(ValueError, match="feature_sizes must be a positive"):
@@ -148,10 +161,28 @@ def test_match_anchors_empty():
 def test_match_anchors_errors():
     with pytest.raises(ValueError, match="neg_iou must be <= pos_iou"):
         A.match_anchors(random_boxes(3, 0), random_boxes(1, 1), pos_iou=0.3, neg_iou=0.7)
-    with pytest.raises(ValueError, match="pos_iou must be a number in"):
+    with pytest.raises(ValueError, match=r"pos_iou must be in \[0, 1\], got 1.5"):
         A.match_anchors(random_boxes(3, 0), random_boxes(1, 1), pos_iou=1.5)
     with pytest.raises(ValueError, match="gt_boxes must have shape"):
         A.match_anchors(random_boxes(3, 0), torch.zeros(2, 3))
+
+
+@pytest.mark.parametrize("fn", [A.match_anchors, A.match_anchors_loop])
+def test_match_anchors_refuses_non_finite_boxes_and_thresholds(fn):
+    # A NaN ground-truth box used to make every anchor a positive of it in match_anchors
+    # (NaN IoUs compare as the best), while match_anchors_loop disagreed.
+    anchors, gt = random_boxes(6, 0), random_boxes(2, 1)
+    for bad in (math.nan, math.inf):
+        odd = gt.clone()
+        odd[1, 3] = bad
+        with pytest.raises(ValueError, match=r"gt_boxes must be finite, got (nan|inf) at index \[1, 3\]"):
+            fn(anchors, odd)
+        with pytest.raises(ValueError, match="anchors must be finite"):
+            fn(odd.repeat(3, 1), gt)
+    with pytest.raises(ValueError, match="neg_iou must be a finite number"):
+        fn(anchors, gt, neg_iou=math.nan)
+    with pytest.raises(TypeError, match="allow_low_quality must be True or False"):
+        fn(anchors, gt, allow_low_quality="no")
 
 
 # -------------------------------------------------------------------- sampling
@@ -195,6 +226,10 @@ def test_sample_anchors_empty_and_errors():
     assert pos.shape == neg.shape == (0,) and pos.dtype == torch.bool
     with pytest.raises(TypeError, match="labels must be an integer tensor"):
         A.sample_anchors(torch.zeros(3))
+    with pytest.raises(TypeError, match="generator must be a torch.Generator or None, got str"):
+        A.sample_anchors(torch.zeros(3, dtype=torch.int64), generator="seed")  # was an AttributeError
+    with pytest.raises(ValueError, match="labels must be >= 0 .*got -3"):
+        A.sample_anchors(torch.tensor([0, -3, -1]))
     with pytest.raises(ValueError, match="positive_fraction must be"):
         A.sample_anchors(torch.zeros(3, dtype=torch.int64), positive_fraction=2.0)
     with pytest.raises(ValueError, match="batch_size_per_image must be a positive"):

@@ -18,14 +18,21 @@ position ``(i, j)`` of a map of stride ``(sh, sw)`` are centred on
 """
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral
 from typing import Sequence
 
 import torch
 from torch import Tensor
 
 from course_utils.ops.boxes import _check_boxes, _pair_iou, box_iou
-from course_utils.checks import check_positive_int, check_tensor
+from course_utils.checks import (
+    check_bool,
+    check_device,
+    check_generator,
+    check_number,
+    check_positive_int,
+    check_tensor,
+)
 from course_utils.references import not_an_answer, reference_of
 
 __all__ = [
@@ -48,13 +55,12 @@ IGNORE = -2  # match_anchors label of an anchor left out of the loss (IoU betwee
 # ------------------------------------------------------------------------- checks
 
 
-def _check_numbers(values, name: str, positive: bool = True) -> list[float]:
-    if not isinstance(values, (list, tuple)) or len(values) == 0:
+def _check_numbers(values, name: str) -> list[float]:
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple of positive numbers, got {type(values).__name__} ({values!r})")
+    if len(values) == 0:
         raise ValueError(f"{name} must be a non-empty list or tuple of numbers, got {values!r}")
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, Real) or (positive and v <= 0):
-            raise ValueError(f"{name} must hold positive numbers, got {values!r}")
-    return [float(v) for v in values]
+    return [check_number(v, name, low=0.0, low_open=True) for v in values]  # finite and > 0
 
 
 def _per_level(values, name: str, num_levels: int) -> list[list[float]]:
@@ -67,11 +73,20 @@ def _per_level(values, name: str, num_levels: int) -> list[list[float]]:
 
 
 def _check_pair(value, name: str) -> tuple[int, int]:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, Integral) and not isinstance(value, bool):
         value = (value, value)
-    if not isinstance(value, (list, tuple, torch.Size)) or len(value) != 2:
+    if not isinstance(value, (list, tuple, torch.Size)):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {type(value).__name__} ({value!r})")
+    if len(value) != 2:
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
     return check_positive_int(value[0], name), check_positive_int(value[1], name)
+
+
+def _check_dtype_device(dtype, device) -> None:
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype such as torch.float32, got {dtype!r}")
+    if device is not None:
+        check_device(device, "device")
 
 
 # ------------------------------------------------------------------------ counting
@@ -146,6 +161,8 @@ def cell_anchors(
         tensor([[-16.,  -4.,  16.,   4.],
                 [ -8.,  -8.,   8.,   8.]])
     """
+    check_bool(round_to_int, "round_to_int")
+    _check_dtype_device(dtype, device)
     sizes_t = torch.tensor(_check_numbers(sizes, "sizes"), dtype=dtype, device=device)
     ratios_t = torch.tensor(_check_numbers(ratios, "ratios"), dtype=dtype, device=device)
     h_ratios = torch.sqrt(ratios_t)
@@ -156,15 +173,24 @@ def cell_anchors(
     return base.round() if round_to_int else base
 
 
-def _check_levels(feature_sizes, strides) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    if not isinstance(feature_sizes, (list, tuple)) or len(feature_sizes) == 0:
+def _check_levels(feature_sizes, strides, offset=0.0, round_to_int=True, dtype=torch.float32, device=None,
+                  ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The arguments of :func:`generate_anchors` (and of its loop) but sizes and ratios."""
+    if not isinstance(feature_sizes, (list, tuple)):
+        raise TypeError(f"feature_sizes must be a list of (height, width), got {type(feature_sizes).__name__}")
+    if len(feature_sizes) == 0:
         raise ValueError(f"feature_sizes must be a non-empty list of (height, width), got {feature_sizes!r}")
-    if not isinstance(strides, (list, tuple)) or len(strides) != len(feature_sizes):
+    if not isinstance(strides, (list, tuple)):
+        raise TypeError(f"strides must be a list with one stride per feature map, got {type(strides).__name__}")
+    if len(strides) != len(feature_sizes):
         raise ValueError(
             f"strides must be a list with one stride per feature map ({len(feature_sizes)}), got {strides!r}"
         )
     fs = [_check_pair(f, "feature_sizes") for f in feature_sizes]
     st = [_check_pair(s, "strides") for s in strides]
+    check_number(offset, "offset")
+    check_bool(round_to_int, "round_to_int")
+    _check_dtype_device(dtype, device)
     return fs, st
 
 
@@ -209,11 +235,9 @@ def generate_anchors(
         tensor([[ 0.,  0., 16., 16.],
                 [16.,  0., 32., 16.]])
     """
-    fs, st = _check_levels(feature_sizes, strides)
+    fs, st = _check_levels(feature_sizes, strides, offset, round_to_int, dtype, device)
     level_sizes = _per_level(sizes, "sizes", len(fs))
     level_ratios = _per_level(ratios, "ratios", len(fs))
-    if isinstance(offset, bool) or not isinstance(offset, Real):
-        raise TypeError(f"offset must be a float, got {type(offset).__name__}")
     out = []
     for (h, w), (sh, sw), s, r in zip(fs, st, level_sizes, level_ratios):
         base = cell_anchors(s, r, round_to_int=round_to_int, dtype=dtype, device=device)  # [A, 4]
@@ -238,7 +262,7 @@ def generate_anchors_loop(
     device: torch.device | str | None = None,
 ) -> Tensor:
     """Loop reference of :func:`generate_anchors`: the nesting of the loops is the ordering."""
-    fs, st = _check_levels(feature_sizes, strides)
+    fs, st = _check_levels(feature_sizes, strides, offset, round_to_int, dtype, device)
     level_sizes = _per_level(sizes, "sizes", len(fs))
     level_ratios = _per_level(ratios, "ratios", len(fs))
     rows = []
@@ -255,12 +279,14 @@ def generate_anchors_loop(
 # ------------------------------------------------------------------------ matching
 
 
-def _check_match_args(anchors, gt_boxes, pos_iou, neg_iou) -> None:
-    _check_boxes(anchors, "anchors")
+def _check_match_args(anchors, gt_boxes, pos_iou, neg_iou, allow_low_quality=True) -> None:
+    _check_boxes(anchors, "anchors")  # finite: a NaN box would match everything, or nothing
     _check_boxes(gt_boxes, "gt_boxes")
-    for name, v in (("pos_iou", pos_iou), ("neg_iou", neg_iou)):
-        if isinstance(v, bool) or not isinstance(v, Real) or not 0.0 <= v <= 1.0:
-            raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
+    if anchors.device != gt_boxes.device:
+        raise ValueError(f"gt_boxes must be on the device of anchors ({anchors.device}), got {gt_boxes.device}")
+    pos_iou = check_number(pos_iou, "pos_iou", low=0.0, high=1.0)
+    neg_iou = check_number(neg_iou, "neg_iou", low=0.0, high=1.0)
+    check_bool(allow_low_quality, "allow_low_quality")
     if neg_iou > pos_iou:
         raise ValueError(f"neg_iou must be <= pos_iou, got neg_iou={neg_iou} and pos_iou={pos_iou}")
 
@@ -273,7 +299,7 @@ def match_anchors_loop(
     allow_low_quality: bool = True,
 ) -> Tensor:
     """Loop reference of :func:`match_anchors`."""
-    _check_match_args(anchors, gt_boxes, pos_iou, neg_iou)
+    _check_match_args(anchors, gt_boxes, pos_iou, neg_iou, allow_low_quality)
     a, g = anchors.tolist(), gt_boxes.tolist()
     iou = [[_pair_iou(gt, anc) for anc in a] for gt in g]  # [G][A]
     matches = []
@@ -338,7 +364,7 @@ def match_anchors(
         >>> match_anchors(anchors, torch.tensor([[0., 0., 10., 10.]]), pos_iou=0.7, neg_iou=0.3)
         tensor([ 0,  0, -2, -1])
     """
-    _check_match_args(anchors, gt_boxes, pos_iou, neg_iou)
+    _check_match_args(anchors, gt_boxes, pos_iou, neg_iou, allow_low_quality)
     if gt_boxes.shape[0] == 0:
         return torch.full((anchors.shape[0],), NEGATIVE, dtype=torch.int64, device=anchors.device)
     if anchors.shape[0] == 0:
@@ -390,11 +416,13 @@ def sample_anchors(
         (2, 2, False)
     """
     check_tensor(labels, "labels", ndim=1)
-    if labels.is_floating_point() or labels.dtype == torch.bool:
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
         raise TypeError(f"labels must be an integer tensor, got {str(labels.dtype).replace('torch.', '')}")
+    if labels.numel() and int(labels.min()) < IGNORE:
+        raise ValueError(f"labels must be >= 0 (positive), -1 (negative) or -2 (ignored), got {int(labels.min())}")
     check_positive_int(batch_size_per_image, "batch_size_per_image")
-    if isinstance(positive_fraction, bool) or not isinstance(positive_fraction, Real) or not 0 <= positive_fraction <= 1:
-        raise ValueError(f"positive_fraction must be a number in [0, 1], got {positive_fraction!r}")
+    positive_fraction = check_number(positive_fraction, "positive_fraction", low=0.0, high=1.0)
+    check_generator(generator, "generator")
     positive = torch.nonzero(labels >= 0).squeeze(1)
     negative = torch.nonzero(labels == NEGATIVE).squeeze(1)
     num_pos = min(positive.numel(), int(batch_size_per_image * positive_fraction))
