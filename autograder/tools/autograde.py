@@ -850,12 +850,13 @@ def _environment_key(s: Settings, mode: str) -> str:
 
 def check_canary(s: Settings, ahash: str, mode: str, log=print) -> Result:
     """Grade the reference solution like a student (same sandbox, same settings) and
-    raise :class:`CanaryError` unless it earns full marks. A passing canary is
-    remembered until the assignment, the settings or the environment change."""
+    raise :class:`CanaryError` unless it earns full marks and no cell raises. A passing
+    canary is remembered until the assignment, the settings or the environment change
+    (``--force`` grades it again)."""
     stamp = s.root / ".canary" / f"{s.chapter}.json"
     key = _sha(ahash, _environment_key(s, mode))[:24]
     known = _read_marker(stamp)
-    if known and known.get("key") == key:
+    if known and known.get("key") == key and not s.force:
         return Result(**known["result"])
     log(f"{s.chapter}: grading the reference solution first (the canary) ...")
     release = nbformat.read(s.root / "release" / s.chapter / f"{s.chapter}.ipynb", as_version=4)
