@@ -1,4 +1,6 @@
 """Tests for course_utils.ops.roi: loops and vectorized versions against torchvision.ops.roi_pool / roi_align."""
+import math
+
 import pytest
 import torch
 import torchvision
@@ -149,3 +151,47 @@ def test_errors(fn):
         fn(x[0], good, 2)
     with pytest.raises(TypeError, match="input must be a floating-point"):
         fn(x.long(), good, 2)
+
+
+@pytest.mark.parametrize("fn", [R.roi_align, R.roi_align_loop, R.roi_pool, R.roi_pool_loop])
+def test_non_finite_and_far_boxes_are_refused(fn):
+    # spatial_scale=nan used to give zeros from roi_pool; a huge or NaN coordinate made roi_align
+    # index at -9223372036854775808 and roi_align_loop loop forever
+    x = torch.randn(1, 2, 5, 5)
+    good = torch.tensor([[0.0, 0.0, 0.0, 2.0, 2.0]])
+    for scale in (math.nan, math.inf, 0.0):
+        with pytest.raises(ValueError, match="spatial_scale must be"):
+            fn(x, good, 2, scale)
+    for bad in (math.nan, math.inf):
+        rois = good.clone()
+        rois[0, 3] = bad
+        with pytest.raises(ValueError, match=r"rois must be finite, got (nan|inf) at index \[0, 3\]"):
+            fn(x, rois, 2)
+    with pytest.raises(ValueError, match=r"rois coordinates times spatial_scale must lie within \+-16777216"):
+        fn(x, torch.tensor([[0.0, 0.0, 0.0, 1e30, 2.0]]), 2)
+    with pytest.raises(ValueError, match=r"rois\[0\] must be finite"):
+        fn(x, [torch.tensor([[0.0, math.nan, 1.0, 1.0]])], 2)
+    with pytest.raises(TypeError, match="output_size must be an int, got float"):
+        fn(x, good, 2.5)
+
+
+@pytest.mark.parametrize("fn", [R.roi_align, R.roi_align_loop])
+def test_roi_align_bounds_its_work(fn):
+    x = torch.randn(1, 1, 4, 4)
+    wide = torch.tensor([[0.0, 0.0, 0.0, 1e6, 1e6]])  # a million cells: ~2e10 adaptive samples per bin
+    with pytest.raises(ValueError, match=r"sampling_ratio=-1 \(adaptive\) would average .* points per bin"):
+        fn(x, wide, 7, 1.0, -1)
+    assert fn(x, wide, 7, 1.0, 2).abs().sum() == 0  # a fixed grid samples far outside the map: zeros
+    with pytest.raises(ValueError, match="sampling_ratio must be at most 256"):
+        fn(x, wide, 7, 1.0, 10**9)
+    with pytest.raises(TypeError, match="aligned must be True or False"):
+        fn(x, wide, 7, 1.0, 2, "yes")
+
+
+@pytest.mark.parametrize("fn", [R.roi_align, R.roi_align_loop, R.roi_pool, R.roi_pool_loop])
+@pytest.mark.parametrize("shape", [(1, 0, 5, 5), (1, 3, 0, 5), (1, 3, 5, 0)])
+def test_empty_feature_maps_give_zeros(fn, shape):
+    # zero channels or an empty map used to raise ZeroDivisionError
+    out = fn(torch.zeros(shape, dtype=torch.float64), torch.tensor([[0.0, 0.0, 0.0, 2.0, 2.0]] * 3), (2, 3))
+    assert out.shape == (3, shape[1], 2, 3) and out.dtype == torch.float64
+    assert out.abs().sum() == 0

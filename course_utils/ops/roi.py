@@ -35,13 +35,12 @@ Gradients flow to ``input`` (not to the boxes), as in torchvision.
 from __future__ import annotations
 
 import math
-from numbers import Real
 from typing import Sequence
 
 import torch
 from torch import Tensor
 
-from course_utils.checks import check_tensor
+from course_utils.checks import check_bool, check_finite, check_number, check_positive_int, check_tensor
 
 __all__ = ["roi_pool", "roi_pool_loop", "roi_align", "roi_align_loop", "rois_from_boxes"]
 
@@ -49,6 +48,15 @@ __all__ = ["roi_pool", "roi_pool_loop", "roi_align", "roi_align_loop", "rois_fro
 # this many elements: big enough for efficient matrix products, small enough to
 # stay in cache and to keep memory flat whatever the number of boxes.
 _CHUNK_ELEMENTS = 1 << 21
+# Box coordinates on the feature map (times spatial_scale) must stay within this bound: float32
+# still counts whole cells exactly there, and index arithmetic cannot overflow. A box that far
+# outside any feature map is a unit mistake (pixels given for cells, a wrong spatial_scale).
+MAX_COORDINATE = float(2**24)
+# Adaptive sampling (sampling_ratio <= 0) averages ceil(bin size) points per axis and bin; a box
+# whose bins would need more points than this in total is refused rather than left to run for
+# hours. A fixed sampling_ratio is at most MAX_SAMPLING_RATIO for the same reason.
+MAX_SAMPLES_PER_BIN = 2**16
+MAX_SAMPLING_RATIO = 2**8
 
 
 # ------------------------------------------------------------------------- inputs
@@ -69,12 +77,13 @@ def rois_from_boxes(boxes: Tensor | Sequence[Tensor]) -> Tensor:
                 [1., 1., 1., 2., 2.]])
     """
     if isinstance(boxes, Tensor):
-        check_tensor(boxes, "rois", shape=(None, 5))
-        return boxes
+        return _check_real(check_tensor(boxes, "rois", shape=(None, 5)), "rois")
     if not isinstance(boxes, (list, tuple)):
         raise TypeError(f"rois must be a Tensor[K, 5] or a list of Tensor[L, 4], got {type(boxes).__name__}")
     for i, b in enumerate(boxes):
-        check_tensor(b, f"rois[{i}]", shape=(None, 4))
+        _check_real(check_tensor(b, f"rois[{i}]", shape=(None, 4)), f"rois[{i}]")
+        if b.device != boxes[0].device:
+            raise ValueError(f"rois[{i}] must be on the device of rois[0] ({boxes[0].device}), got {b.device}")
     if len(boxes) == 0:
         return torch.empty(0, 5)
     dtype = boxes[0].dtype if boxes[0].is_floating_point() else torch.get_default_dtype()
@@ -85,22 +94,28 @@ def rois_from_boxes(boxes: Tensor | Sequence[Tensor]) -> Tensor:
     return torch.cat(parts)
 
 
+def _check_real(boxes: Tensor, name: str) -> Tensor:
+    if boxes.dtype == torch.bool or boxes.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got dtype {str(boxes.dtype).replace('torch.', '')}")
+    return check_finite(boxes, name)
+
+
+def _check_output_size(output_size) -> tuple[int, int]:
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise ValueError(f"output_size must be a positive int or a pair (PH, PW), got {output_size!r}")
+        return check_positive_int(output_size[0], "output_size"), check_positive_int(output_size[1], "output_size")
+    size = check_positive_int(output_size, "output_size")
+    return size, size
+
+
 def _check_inputs(input, rois, output_size, spatial_scale) -> tuple[Tensor, int, int, float]:
     check_tensor(input, "input", ndim=4, floating=True)
     rois = rois_from_boxes(rois)
     if rois.device != input.device:
         raise ValueError(f"rois must be on the device of input ({input.device}), got {rois.device}")
-    rois = rois.detach().to(input.dtype)
-    if isinstance(output_size, int) and not isinstance(output_size, bool):
-        output_size = (output_size, output_size)
-    if (
-        not isinstance(output_size, (tuple, list))
-        or len(output_size) != 2
-        or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in output_size)
-    ):
-        raise ValueError(f"output_size must be a positive int or a pair of positive ints, got {output_size!r}")
-    if isinstance(spatial_scale, bool) or not isinstance(spatial_scale, Real) or spatial_scale <= 0:
-        raise ValueError(f"spatial_scale must be a positive number, got {spatial_scale!r}")
+    ph, pw = _check_output_size(output_size)
+    scale = check_number(spatial_scale, "spatial_scale", low=0.0, low_open=True)
     if rois.shape[0] > 0:
         bidx = rois[:, 0]
         if bool((bidx != bidx.round()).any()) or bool((bidx < 0).any()) or bool((bidx >= input.shape[0]).any()):
@@ -108,12 +123,37 @@ def _check_inputs(input, rois, output_size, spatial_scale) -> tuple[Tensor, int,
                 f"rois[:, 0] must hold batch indices in [0, {input.shape[0] - 1}], "
                 f"got values in [{bidx.min().item()}, {bidx.max().item()}]"
             )
-    return rois, output_size[0], output_size[1], float(spatial_scale)
+        far = rois[:, 1:].detach().double().abs().amax(dim=1) * scale  # [K], before any rounding to input.dtype
+        if bool((far > MAX_COORDINATE).any()):
+            k = int((far > MAX_COORDINATE).nonzero()[0])
+            raise ValueError(
+                f"rois coordinates times spatial_scale must lie within +-{MAX_COORDINATE:.0f} on the feature map, "
+                f"got {rois[k, 1:].tolist()} (row {k}) with spatial_scale={spatial_scale}"
+            )
+    return rois.detach().to(input.dtype), ph, pw, scale
 
 
-def _check_sampling_ratio(sampling_ratio) -> int:
+def _check_sampling(rois: Tensor, ph: int, pw: int, scale: float, sampling_ratio, aligned) -> int:
+    """The RoI-align arguments: sampling_ratio and aligned, and a bounded number of samples per bin."""
     if isinstance(sampling_ratio, bool) or not isinstance(sampling_ratio, int):
         raise TypeError(f"sampling_ratio must be an int (<= 0 for adaptive), got {sampling_ratio!r}")
+    if sampling_ratio > MAX_SAMPLING_RATIO:
+        raise ValueError(f"sampling_ratio must be at most {MAX_SAMPLING_RATIO} (or <= 0 for adaptive), "
+                         f"got {sampling_ratio}")
+    check_bool(aligned, "aligned")
+    if sampling_ratio <= 0 and rois.shape[0] > 0:
+        size = (rois[:, 3:5] - rois[:, 1:3]).double() * scale  # [K, 2] (w, h) on the feature map
+        if not aligned:
+            size = size.clamp(min=1.0)
+        grid = torch.ceil(size / torch.tensor([pw, ph], dtype=torch.float64, device=size.device))  # [K, 2]
+        samples = grid.clamp(min=0).prod(dim=1)  # [K] points per bin
+        if bool((samples > MAX_SAMPLES_PER_BIN).any()):
+            k = int((samples > MAX_SAMPLES_PER_BIN).nonzero()[0])
+            raise ValueError(
+                f"sampling_ratio={sampling_ratio} (adaptive) would average {samples[k]:.0f} points per bin for "
+                f"rois row {k} ({size[k, 0]:.0f} x {size[k, 1]:.0f} cells on the feature map; at most "
+                f"{MAX_SAMPLES_PER_BIN}): check spatial_scale, or pass a sampling_ratio > 0"
+            )
     return sampling_ratio
 
 
@@ -133,9 +173,11 @@ def roi_pool_loop(
     spatial_scale: float = 1.0,
 ) -> Tensor:
     """Loop reference of :func:`roi_pool`: one box, one bin at a time."""
-    rois, ph_out, pw_out = _check_inputs(input, rois, output_size, spatial_scale)[:3]
+    rois, ph_out, pw_out, spatial_scale = _check_inputs(input, rois, output_size, spatial_scale)
     _, channels, height, width = input.shape
     out = input.new_zeros(rois.shape[0], channels, ph_out, pw_out)
+    if input.numel() == 0:  # no channel, or an empty map: every bin is empty, 0
+        return out
     for k, (b, x1, y1, x2, y2) in enumerate(rois.tolist()):
         # the box, rounded to whole feature cells (both ends inclusive)
         x1, y1 = _round_half_away(x1 * spatial_scale), _round_half_away(y1 * spatial_scale)
@@ -194,7 +236,7 @@ def roi_pool(
     n, channels, height, width = input.shape
     k = rois.shape[0]
     out = input.new_zeros(k, channels, ph_out, pw_out)
-    if k == 0:
+    if k == 0 or input.numel() == 0:  # no box; or no channel, or an empty map: every bin is empty, 0
         return out
     # The same integer arithmetic as torchvision's kernel, in the input's dtype.
     corners = _c_round(rois[:, 1:] * scale).long()  # [K, 4]
@@ -273,9 +315,11 @@ def roi_align_loop(
     aligned: bool = False,
 ) -> Tensor:
     """Loop reference of :func:`roi_align`: one box, one bin, one sample point at a time."""
-    rois, ph_out, pw_out = _check_inputs(input, rois, output_size, spatial_scale)[:3]
-    _check_sampling_ratio(sampling_ratio)
+    rois, ph_out, pw_out, spatial_scale = _check_inputs(input, rois, output_size, spatial_scale)
+    _check_sampling(rois, ph_out, pw_out, spatial_scale, sampling_ratio, aligned)
     out = input.new_zeros(rois.shape[0], input.shape[1], ph_out, pw_out)
+    if input.numel() == 0:  # no channel, or an empty map: every sample is outside, 0
+        return out
     shift = 0.5 if aligned else 0.0  # from pixel corners to pixel centres
     for k, (b, x1, y1, x2, y2) in enumerate(rois.tolist()):
         x1, y1 = x1 * spatial_scale - shift, y1 * spatial_scale - shift
@@ -369,11 +413,11 @@ def roi_align(
                   [10.5000, 12.5000]]]])
     """
     rois, ph_out, pw_out, scale = _check_inputs(input, rois, output_size, spatial_scale)
-    sampling_ratio = _check_sampling_ratio(sampling_ratio)
+    sampling_ratio = _check_sampling(rois, ph_out, pw_out, scale, sampling_ratio, aligned)
     n, channels, height, width = input.shape
     k = rois.shape[0]
-    if k == 0:
-        return input.new_zeros(0, channels, ph_out, pw_out)
+    if k == 0 or input.numel() == 0:  # no box; or no channel, or an empty map: every sample is outside, 0
+        return input.new_zeros(k, channels, ph_out, pw_out)
     shift = 0.5 if aligned else 0.0
     box = rois[:, 1:] * scale - shift  # [K, 4] on the feature map
     roi_w = box[:, 2] - box[:, 0]  # [K]
