@@ -479,7 +479,7 @@ class Worker:
                     res.notes.append(f"{cell.get('metadata', {}).get('nbgrader', {}).get('grade_id') or cell.get('id')}: "
                                      f"{out.get('evalue')}")
                 elif out.get("output_type") == "error" and out.get("ename") == NOT_RUN and res.status == "ok":
-                    res.status = "timeout"
+                    res.status = "kernel died" if "kernel died" in str(out.get("evalue", "")) else "timeout"
                 elif out.get("output_type") == "error" and out.get("ename") == "CellTimeoutError" and res.status == "ok":
                     res.status = "timeout"
                 elif out.get("output_type") == "stream" and "[output limit of" in str(out.get("text", "")):

@@ -183,8 +183,11 @@ class SafeExecute(Execute):
         self._checks += 1
         try:
             answer = self._ask("", f"__import__('sys').modules[{GUARD_MODULE!r}].check()")
-        except Exception as err:  # noqa: BLE001  (the check was removed or broken: that is tampering too)
-            answer = f"the runtime check could not run: {err}"
+        except Exception as err:  # noqa: BLE001
+            if not self._alive():  # the kernel died between cells (memory limit, a thread's os._exit)
+                self._kill(f"the kernel died ({type(err).__name__})")
+                return
+            answer = f"the runtime check could not run: {err}"  # removed or broken: tampering too
         if answer is TimeoutError:
             self._kill("the kernel did not answer the grader's check in time")
         elif not (type(answer) is str and answer == ""):
