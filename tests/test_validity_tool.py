@@ -227,7 +227,7 @@ def test_precision_twin_only_for_cells_that_define_functions():
 def test_lean_keeps_what_tests_need_and_global_state():
     nb = _nb("import torch\nimport matplotlib.pyplot as plt\nimport os\ntorch.set_num_threads(1)",
              "data = torch.arange(3)",
-             "fig, ax = plt.subplots()\nax.plot(data)\nax.set_title('x')",          # a plot: dropped
+             "fig, ax = plt.subplots()\nax.plot([1, 2])\nax.set_title('x')",        # a plot: dropped
              "model = torch.nn.Linear(2, 2)\nfor _ in range(100):\n    pass",        # training: dropped
              "torch.manual_seed(0)",                                               # seeding: dropped
              "os.environ['X'] = '1'",                                              # state: kept
@@ -395,3 +395,17 @@ def test_warm_kernels_are_fresh_processes(tmp_path, monkeypatch):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_lean_keeps_cells_that_change_an_object_a_test_reads():
+    nb = _nb("import torch",
+             "model = torch.nn.Linear(2, 2)",
+             "model.eval()",                                   # changes model in place: kept
+             "print(model)\nshow(model)",                      # passes model to a call: kept (conservative)
+             "other = torch.zeros(3)\nother.add_(1)",          # changes an object no test reads: dropped
+             "#sol f\ndef f(m):\n    return m.training",
+             "#test test_f\nassert f(model) is False, 'f'")
+    assert V.lean_keep(nb) == {0, 1, 2, 3, 5, 6}
+    found = V.mutated_names("x.fit()\ny[0] = 1\nz += 1\nw = 2\ntrain(v, epochs=3)\nfit(model=u)\nprint(p)\n"
+                            "torch.manual_seed(0)\ntorch.nn.init.zeros_(q)\ntorch.save(r, 'f')\n", frozenset({"torch"}))
+    assert found == {"x", "y", "z", "v", "u", "q"}

@@ -830,19 +830,77 @@ def imported_modules(nb) -> set[str]:
     return {(a.asname or a.name).split(".")[0] for node in _top_level_imports(nb) for a in node.names}
 
 
+READ_ONLY_CALLS = {"print", "display", "len", "repr", "str", "type", "isinstance", "id", "float", "int", "bool",
+                   "list", "tuple", "sorted", "sum", "min", "max", "abs", "round", "hasattr", "getattr"}
+
+
+@functools.lru_cache(maxsize=4096)
+def mutated_names(source: str, modules: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Names whose objects a cell may change in place, at module level: ``x.method(...)``,
+    ``x.attr = ...``, ``x[k] = ...``, ``x += ...``, ``del x[k]``, or ``x`` passed to a call
+    (``fit(model, ...)``), except to builtins that only read (``print``, ``len``, ...) and to
+    functions of the imported ``modules`` unless their name ends with ``_`` (torch's in-place
+    convention, ``nn.init.zeros_(w)``). Calling a module's function does not change the
+    module (``changes_global_state`` covers module state). A cell that does not parse could
+    change anything: ``{"*"}``."""
+    tree = parse_cell(source)
+    if tree is None:
+        return frozenset({"*"})
+    names = set()
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Call):
+            chain = _chain(node.func)
+            if chain and chain[1] and chain[0] not in modules:
+                names.add(chain[0])
+            module_function = chain is not None and chain[0] in modules and not (chain[1] or [chain[0]])[0].endswith("_")
+            if not (chain and not chain[1] and chain[0] in READ_ONLY_CALLS) and not module_function:
+                names.update(a.id for a in node.args if isinstance(a, ast.Name))
+                names.update(k.value.id for k in node.keywords if isinstance(k.value, ast.Name))
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            for t in targets:
+                chain = _chain(t, through_subscripts=True)
+                if chain and (chain[1] or not isinstance(t, ast.Name) or isinstance(node, ast.AugAssign)):
+                    names.add(chain[0])
+        stack.extend(ast.iter_child_nodes(node))
+    return frozenset(names)
+
+
 def lean_keep(nb, extra_sources: dict[str, list[str]] | None = None) -> set[int]:
     """Indices of the code cells a lean submission keeps: test cells, solution cells,
-    every cell they depend on (by names, counting the variants' sources), and cells that
-    change global state (``changes_global_state``) with what they depend on."""
+    every cell they depend on (by names, counting the variants' sources), cells that
+    change global state (``changes_global_state``), and cells that may change in place an
+    object a kept cell reads (``mutated_names``, between the cell that defines the name and
+    the reader), each with what it depends on."""
+    extra_sources = extra_sources or {}
     closure = dependency_closure(nb, extra_sources)
-    modules = imported_modules(nb)
+    modules = frozenset(imported_modules(nb))
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    sources = {i: [nb.cells[i].source] + extra_sources.get(nb.cells[i].get("id"), []) for i in code}
+    names = {i: [_cell_names(src) for src in sources[i]] for i in code}
     keep = set()
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") or meta.get("solution") or changes_global_state(cell.source, modules):
+    for i in code:
+        meta = nb.cells[i].metadata.get("nbgrader", {})
+        if meta.get("grade") or meta.get("solution") or changes_global_state(nb.cells[i].source, modules):
             keep |= {i} | closure.get(i, set())
+    done: set[int] = set()
+    while keep - done:
+        i = min(keep - done)
+        done.add(i)
+        read = set()
+        for found in names[i]:
+            read |= set() if found is None else (found[1] | found[2])
+        for n in read:
+            definers = [j for j in code if j < i and any(f is not None and n in f[0] for f in names[j])]
+            start = max(definers) if definers else -1
+            for j in code:
+                if start < j < i and j not in keep and any(
+                        n in mutated_names(src, modules) or "*" in mutated_names(src, modules) for src in sources[j]):
+                    keep |= {j} | closure.get(j, set())
     return keep
 
 
@@ -1061,6 +1119,7 @@ class Task:
     notebook_path: str
     env: dict
     full: bool
+    base: str = ""  # the chapter's generated course root, copied once per worker
 
 
 @dataclass
@@ -1074,14 +1133,20 @@ class Outcome:
     error: str | None = None
 
 
-def _generate(name: str, root: Path) -> Path:
-    """nbgrader generate_assignment, in this process; the release notebook."""
+def _generate(name: str, root: Path, solution=None) -> Path:
+    """nbgrader generate_assignment, in this process; the release notebook. ``solution``:
+    the chapter's solution notebook if already loaded."""
     from nbgrader.converters import GenerateAssignment
     # nbgrader runs `alembic` to create a gradebook: it must come from this environment.
     bindir = str(Path(sys.executable).parent)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join([bindir, os.environ.get("PATH", "")])
-    write_source(name, root)
+    if solution is None:
+        write_source(name, root)
+    else:
+        target = root / "source" / name / f"{name}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(solution, target)
     app = GenerateAssignment(coursedir=_coursedir(root, name), config=_config(root))
     app.force = True
     _quiet_start(app)
@@ -1189,7 +1254,7 @@ def _grade_one(task: Task, root: Path, kernel_name: str | None = None, cpu_log: 
                    cpu, time.monotonic() - start, error)
 
 
-def _worker(wid: int, bases: dict[str, str], tmp: str, tasks, results, preload: list[str] | None) -> None:
+def _worker(wid: int, tmp: str, tasks, results, preload: list[str] | None) -> None:
     roots: dict[str, Path] = {}
     kernel_name = cpu_log = server = None
     if preload is not None:
@@ -1209,7 +1274,7 @@ def _worker(wid: int, bases: dict[str, str], tmp: str, tasks, results, preload: 
                 return
             if task.chapter not in roots:
                 roots[task.chapter] = Path(tempfile.mkdtemp(prefix=f"w{wid}-{task.chapter}-", dir=tmp)) / "course"
-                shutil.copytree(bases[task.chapter], roots[task.chapter])
+                shutil.copytree(task.base, roots[task.chapter])
             results.put(_grade_one(task, roots[task.chapter], kernel_name, cpu_log))
     finally:
         if server is not None:
@@ -1222,49 +1287,71 @@ def _worker(wid: int, bases: dict[str, str], tmp: str, tasks, results, preload: 
 WARM_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "sklearn", "skimage", "matplotlib", "PIL")
 
 
-def warm_modules(notebooks) -> list[str]:
+def warm_modules(texts) -> list[str]:
     """The modules a warm-kernel server imports: the kernel's own, and the modules of
-    WARM_PACKAGES the notebooks import at the top level of a cell."""
+    WARM_PACKAGES that the chapter sources ``texts`` import on a line of their own."""
     names = {"ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "numpy", "matplotlib"}
-    for nb in notebooks:
-        for node in _top_level_imports(nb):
-            found = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                     [node.module] if node.module and not node.level else [])
-            names.update(m for m in found if m.split(".")[0] in WARM_PACKAGES)
+    for text in texts:
+        for m in re.finditer(r"^(?:import|from)\s+([\w.]+)", text, re.MULTILINE):
+            if m.group(1).split(".")[0] in WARM_PACKAGES:
+                names.add(m.group(1))
     return sorted(names)
 
 
-def grade_tasks(tasks: list[Task], bases: dict[str, Path], tmp: Path, workers: int = 2,
+class GradingPool:
+    """``workers`` processes that grade tasks as they are submitted (each with its own copy
+    of each chapter's course root and gradebook). With ``preload`` (a module list), their
+    kernels are forked from a warm server (warmkernel.py)."""
+
+    def __init__(self, tmp: Path, workers: int = 2, preload: list[str] | None = None):
+        import multiprocessing as mp
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
+        if preload is not None and not (hasattr(os, "fork") and hasattr(__import__("socket"), "AF_UNIX")):
+            preload = None
+        self.todo, self.done = ctx.Queue(), ctx.Queue()
+        self.procs = [ctx.Process(target=_worker, args=(w, str(tmp), self.todo, self.done, preload), daemon=True)
+                      for w in range(max(1, workers))]
+        for p in self.procs:
+            p.start()
+        self.pending = 0
+
+    def submit(self, task: Task) -> None:
+        self.todo.put(task)
+        self.pending += 1
+
+    def wait(self) -> dict[tuple[str, str], Outcome]:
+        """The outcomes of every task submitted since the last wait."""
+        out = {}
+        while self.pending:
+            try:
+                o = self.done.get(timeout=30)
+            except Exception:  # noqa: BLE001  (queue.Empty: check that the workers are alive)
+                if not any(p.is_alive() for p in self.procs):
+                    raise RuntimeError("validity workers died before finishing") from None
+                continue
+            out[(o.chapter, o.student)] = o
+            self.pending -= 1
+        return out
+
+    def close(self) -> None:
+        for _ in self.procs:
+            self.todo.put(None)
+        for p in self.procs:
+            p.join(timeout=60)
+            if p.is_alive():
+                p.kill()
+
+
+def grade_tasks(tasks: list[Task], tmp: Path, workers: int = 2,
                 preload: list[str] | None = None) -> dict[tuple[str, str], Outcome]:
-    """Grade every task with ``workers`` processes (each with its own copy of each
-    chapter's course root and gradebook), the most expensive tasks first. With
-    ``preload`` (a module list), kernels are forked from a warm server (warmkernel.py)."""
-    import multiprocessing as mp
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
-    if preload is not None and (not hasattr(os, "fork") or not hasattr(__import__("socket"), "AF_UNIX")):
-        preload = None
-    todo, done = ctx.Queue(), ctx.Queue()
-    for t in sorted(tasks, key=lambda t: not t.full):
-        todo.put(t)
-    workers = max(1, min(workers, len(tasks)))
-    for _ in range(workers):
-        todo.put(None)
-    procs = [ctx.Process(target=_worker, args=(w, {k: str(v) for k, v in bases.items()}, str(tmp), todo, done,
-                                               preload), daemon=True) for w in range(workers)]
-    for p in procs:
-        p.start()
-    out = {}
-    while len(out) < len(tasks):
-        try:
-            o = done.get(timeout=30)
-        except Exception:  # noqa: BLE001  (queue.Empty: check that the workers are alive)
-            if not any(p.is_alive() for p in procs):
-                raise RuntimeError("validity workers died before finishing") from None
-            continue
-        out[(o.chapter, o.student)] = o
-    for p in procs:
-        p.join()
-    return out
+    """Grade a list of tasks (full runs first) and return their outcomes."""
+    pool = GradingPool(tmp, workers, preload)
+    try:
+        for t in sorted(tasks, key=lambda t: not t.full):
+            pool.submit(t)
+        return pool.wait()
+    finally:
+        pool.close()
 
 
 # ---------------------------------------------------------------- static checks
@@ -1294,9 +1381,9 @@ def asserts_without_message(solution_nb) -> list[str]:
     return bad
 
 
-def untargeted_tests(name: str) -> list[str]:
+def untargeted_tests(name: str, solution=None) -> list[str]:
     """Graded test cells that no mutant targets."""
-    solution = load_solution(name)
+    solution = solution if solution is not None else load_solution(name)
     targeted = set()
     for path in (MUTANTS / name).glob("*.py"):
         targeted.update(parse_variant_file(path)[0].get("fails", "").split())
@@ -1401,48 +1488,56 @@ def isolation_table(plan: Plan, runs: list[tuple[frozenset[int] | None, dict[str
 
 # ---------------------------------------------------------------- the report
 
+def _fast_alembic() -> None:
+    """nbgrader runs the `alembic` command (a new Python process) to learn the schema
+    version each time it creates a gradebook: ask it once."""
+    import nbgrader.api
+    if not hasattr(nbgrader.api.get_alembic_version, "cache_info"):
+        nbgrader.api.get_alembic_version = functools.lru_cache(maxsize=1)(nbgrader.api.get_alembic_version)
+
+
 def check_chapters(names: list[str], workers: int = 2, log=print) -> dict[str, list[str]]:
-    """Run every validity check for the chapters; return the problems per chapter."""
-    start = time.monotonic()
+    """Run every validity check for the chapters; return the problems per chapter.
+
+    The grading workers start first; each chapter's submissions are queued as soon as the
+    chapter is prepared (its release generated and its variants built), so preparing the
+    next chapter overlaps with grading the previous ones."""
+    from autograder.tools.build import solution_path
+    start, cpu_start = time.monotonic(), time.process_time()
     tmp = Path(tempfile.mkdtemp(prefix="validity-"))
     problems: dict[str, list[str]] = {}
     plans: dict[str, Plan] = {}
     bases: dict[str, Path] = {}
-    tasks: list[Task] = []
-    paths: dict[tuple[str, str], Path] = {}
+    _fast_alembic()
+    warm = os.environ.get("DLCV_VALIDITY_WARM", "1") != "0"
+    preload = warm_modules([solution_path(n).read_text() for n in names]) if warm else None
+    pool = GradingPool(tmp, workers, preload)
     try:
         for name in names:
             base = new_course_root(tmp / f"base-{name}")
-            release_nb = nbformat.read(_generate(name, base), as_version=4)
-            bases[name] = base
             solution = load_solution(name)
+            release_nb = nbformat.read(_generate(name, base, solution), as_version=4)
+            bases[name] = base
             probs = [f"leaked into the release: {line}" for line in leaked_lines(solution, release_nb)]
             probs += [f"visible assert without a message: {a}" for a in asserts_without_message(solution)]
-            probs += [f"no mutant targets test cell {t}" for t in untargeted_tests(name)]
+            probs += [f"no mutant targets test cell {t}" for t in untargeted_tests(name, solution)]
             try:
                 plan = plan_chapter(name, release_nb, solution)
             except ValueError as err:  # a patch that does not apply, a bad header
                 problems[name] = probs + [str(err)]
                 continue
-            probs += plan.problems
-            problems[name] = probs
+            problems[name] = probs + plan.problems
             plans[name] = plan
             answers = tmp / f"answers-{name}"
             answers.mkdir()
-            for sub in plan.submissions:
-                nb = sub.notebook
-                if sub.kind == "noisy":
-                    nb = _answer_recording(nb, answers)
+            for sub in sorted(plan.submissions, key=lambda sub: sub.lean):  # full runs first
+                nb = _answer_recording(sub.notebook, answers) if sub.kind == "noisy" else sub.notebook
                 path = tmp / f"{name}-{sub.student}.ipynb"
                 nbformat.write(nb, path)
-                paths[(name, sub.student)] = path
-                tasks.append(Task(name, sub.student, str(path), dict(sub.env), full=not sub.lean))
-        prepared = time.monotonic() - start
-        warm = os.environ.get("DLCV_VALIDITY_WARM", "1") != "0"
-        preload = warm_modules([p.solution for p in plans.values()]) if warm else None
-        outcomes = grade_tasks(tasks, bases, tmp, workers, preload)
+                pool.submit(Task(name, sub.student, str(path), dict(sub.env), not sub.lean, str(base)))
+        prepared, prep_cpu = time.monotonic() - start, time.process_time() - cpu_start
+        outcomes = pool.wait()
         # Second round: tell apart what a merged run could not.
-        again: list[Task] = []
         extra_subs: dict[str, list[Submission]] = {}
         for name, plan in plans.items():
             for sub in plan.submissions:
@@ -1467,17 +1562,17 @@ def check_chapters(names: list[str], workers: int = 2, log=print) -> dict[str, l
                 for m in more:
                     path = tmp / f"{name}-{m.student}.ipynb"
                     nbformat.write(m.notebook, path)
-                    again.append(Task(name, m.student, str(path), {}, full=not m.lean))
+                    pool.submit(Task(name, m.student, str(path), {}, not m.lean, str(bases[name])))
                 extra_subs.setdefault(name, []).extend(more)
-        if again:
-            outcomes.update(grade_tasks(again, bases, tmp, workers, preload))
+        outcomes.update(pool.wait())
         for name, plan in plans.items():
             problems[name] += _report(plan, extra_subs.get(name, []), outcomes, tmp, log)
         cpu = sum(o.cpu for o in outcomes.values())
-        log(f"validity of {', '.join(names)}: {len(outcomes)} submissions graded, "
-            f"{time.monotonic() - start:.0f} s wall ({prepared:.0f} s preparing), {cpu:.0f} s CPU in the graders "
-            f"and kernels")
+        log(f"validity of {', '.join(names)}: {len(outcomes)} submissions graded in {time.monotonic() - start:.0f} s "
+            f"wall; CPU: {prep_cpu:.0f} s preparing (in {prepared:.0f} s wall, overlapping the grading), "
+            f"{cpu:.0f} s in the graders and kernels")
     finally:
+        pool.close()
         if not os.environ.get("DLCV_KEEP_GRADING_DIRS"):
             shutil.rmtree(tmp, ignore_errors=True)
         else:

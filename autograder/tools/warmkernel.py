@@ -135,6 +135,8 @@ def serve(sock_path: str, modules: list[str]) -> None:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        sel.close()
+        listener.close()
         if os.path.exists(sock_path):
             os.unlink(sock_path)
 
