@@ -85,12 +85,16 @@ The checks
 
 Speed: in quick mode, the submissions other than the solution and the stub are *lean*: the
 code cells that no test cell depends on (by names, through the dependency analysis below,
-counting the sources of every variant) are removed, unless they may change global state
-(seeds, threads, default dtype, print options, rcParams, environment, sys.path, warnings
-filters, ``global``, ``setattr``, magics). Plots, widgets and training cells that no test
-reads are the ones that go. The solution and stub runs execute every cell, so the real
-notebook is still graded end to end. Submissions of all chapters checked together share
-one pool of two workers. Each worker forks its kernels from a warm server that has imported
+counting the sources of every variant) are removed, unless they change global state (at
+module level: ``torch.set_num_threads``, ``set_default_dtype``, print options, warnings
+filters, ``matplotlib.use``, ``os.environ``, ``sys.path``, rcParams, an imported module's
+attribute, IPython magics; seeding is not counted), or may change in place an object that a
+kept cell reads (a method call on it, an assignment into it, passing it to a function,
+between the cell that defines the name and the reader). Plots, widgets and training cells
+that no test reads are the ones that go. The solution and stub runs execute every cell, so
+the real notebook is still graded end to end. Submissions of all chapters checked together
+share one pool of two workers, and a chapter's submissions are queued as soon as it is
+prepared. Each worker forks its kernels from a warm server that has imported
 torch, torchvision, NumPy, Matplotlib and ipykernel once (``warmkernel.py``): every
 notebook still gets a new kernel process with its own namespace, directory and
 environment, and runs every import line itself, but pays 0.3 s instead of 2 to 4 s to
