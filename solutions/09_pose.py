@@ -195,8 +195,8 @@ print(f"left wrist to neck: from {relative('left_wrist', 'neck').norm(dim=1).min
 # The wrist roams over a disc about two torso lengths wide, so no fixed template of "a
 # person" can match every pose: a detector of body *parts* that then reasons about their
 # arrangement (the idea of the pictorial structures of the 2000s) or a network with a
-# large receptive field is needed. The figures span a factor of two in size, and every
-# keypoint is hidden in some images.
+# large receptive field is needed. The figures' sizes vary by a factor of almost two,
+# and every keypoint is hidden in some images.
 #
 # ## 2. Two ways to predict keypoints: coordinates or heatmaps
 #
@@ -1472,8 +1472,6 @@ plt.show()
 # ones, as for the heatmaps).
 
 # %%
-
-
 def regression_batch(items, flip=True):
     images, targets = heatmap_batch(items, flip)
     return images, {"uv": ref_hourglass.regression_targets(targets["keypoints"], (IMAGE_SIZE, IMAGE_SIZE)),
