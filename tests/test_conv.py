@@ -73,10 +73,12 @@ def test_output_size_rejects_impossible_configurations():
     assert conv.conv_output_size(32, 5, stride=3) == 10  # (32 - 5) / 3 + 1 = 10 exactly: it fits
     with pytest.raises(ValueError, match="padded input"):
         conv.conv_output_size(4, 5)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"in_size must be an int, got float \(32.0\)"):
         conv.conv_output_size(32.0, 5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="stride must be a positive integer, got 0"):
         conv.conv_output_size(32, 5, stride=0)
+    with pytest.raises(TypeError, match="exact must be True or False"):
+        conv.conv_output_size(32, 5, exact="no")
 
 
 def test_bad_inputs_name_the_shapes():
@@ -96,12 +98,60 @@ def test_empty_batch_gives_empty_output():
     assert conv.conv2d_loop(x[:0], weight, bias, padding=1).shape == (0, 4, 7, 6)
 
 
-@pytest.mark.parametrize("mode,torch_mode", [("zeros", "constant"), ("reflect", "reflect"), ("circular", "circular")])
+@pytest.mark.parametrize("mode,torch_mode", [("zeros", "constant"), ("reflect", "reflect"), ("circular", "circular"),
+                                             ("replicate", "replicate")])
 def test_pad_modes(mode, torch_mode):
     x = torch.arange(16.).view(1, 1, 4, 4)
     torch.testing.assert_close(conv.pad2d(x, 1, mode), F.pad(x, (1, 1, 1, 1), mode=torch_mode))
-    with pytest.raises(ValueError, match="mode"):
+    torch.testing.assert_close(conv.pad2d(x, (2, 1), mode), F.pad(x, (1, 1, 2, 2), mode=torch_mode))
+    # any leading dimensions (here none, and three), any dtype: the same planes
+    torch.testing.assert_close(conv.pad2d(x[0, 0], 1, mode), F.pad(x, (1, 1, 1, 1), mode=torch_mode)[0, 0])
+    y = torch.arange(2 * 3 * 2 * 16).view(2, 3, 2, 4, 4)
+    expected = F.pad(y.double().view(-1, 1, 4, 4), (1, 1, 1, 1), mode=torch_mode).long().view(2, 3, 2, 6, 6)
+    assert torch.equal(conv.pad2d(y, 1, mode), expected)
+    with pytest.raises(ValueError, match="mode must be one of"):
         conv.pad2d(x, 1, "mirror")
+
+
+def test_pad2d_checks_its_arguments():
+    # pad2d used to check nothing: -1 cropped, 1.7 padded by 1, None returned None
+    x = torch.zeros(1, 1, 3, 3)
+    with pytest.raises(ValueError, match="padding must be a non-negative integer, got -1"):
+        conv.pad2d(x, -1)
+    with pytest.raises(TypeError, match=r"padding must be an int, got float \(1.7\)"):
+        conv.pad2d(x, 1.7)
+    with pytest.raises(TypeError, match="padding must be an int, got bool"):
+        conv.pad2d(x, True)
+    with pytest.raises(ValueError, match="padding must be an int or a pair of ints"):
+        conv.pad2d(x, (1, 1, 1))
+    with pytest.raises(TypeError, match="x must be a torch.Tensor, got NoneType"):
+        conv.pad2d(None, 1)
+    with pytest.raises(ValueError, match="x must have at least 2 dimensions"):
+        conv.pad2d(torch.zeros(3), 1)
+    with pytest.raises(ValueError, match="padding must be smaller than the height and width of x for mode 'reflect'"):
+        conv.pad2d(x, 3, "reflect")
+    with pytest.raises(ValueError, match="padding must be at most the height and width of x for mode 'circular'"):
+        conv.pad2d(x, 4, "circular")
+    assert conv.pad2d(x, 0) is x
+    assert conv.pad2d(torch.zeros(0, 2, 3), 1, "reflect").shape == (0, 4, 5)  # an empty batch stays empty
+
+
+def test_window_errors_name_the_argument():
+    x = torch.zeros(1, 1, 3, 3)
+    with pytest.raises(ValueError, match="kernel_size window 4x4 does not fit in x of height x width 3x3"):
+        conv.max_pool2d(x, 4)
+    with pytest.raises(ValueError, match="weight window 4x4 does not fit in x"):
+        conv.conv2d_loop(x, torch.zeros(1, 1, 4, 4))
+    with pytest.raises(TypeError, match="weight must have the dtype and device of x"):
+        conv.conv2d_im2col(x, torch.zeros(1, 1, 2, 2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="x must have a non-empty height and width"):
+        conv.im2col(torch.zeros(1, 1, 0, 3), 1)
+    with pytest.raises(TypeError, match="kernel_size must be an int, got float"):
+        conv.im2col(x, (2.5, 2))  # used to be truncated to 2
+    with pytest.raises(TypeError, match="layers must be a list of"):
+        conv.receptive_field(5)
+    with pytest.raises(ValueError, match=r"layers\[1\] must be a pair"):
+        conv.receptive_field([(3, 1), (3,)])
 
 
 def test_receptive_field_and_memory():

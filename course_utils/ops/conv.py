@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.checks import check_bool, check_in, check_nonnegative_int, check_positive_int, check_tensor
 from course_utils.references import reference_of
 
 __all__ = [
@@ -27,12 +27,38 @@ __all__ = [
 PAD_MODES = ("zeros", "reflect", "circular", "replicate")
 
 
-def _pair(value, name: str) -> tuple[int, int]:
+def _pair(value, name: str, *, minimum: int = 1) -> tuple[int, int]:
+    """``value`` or ``(value, value)`` as two checked ints (>= 1, or >= 0 with ``minimum=0``)."""
+    check = check_positive_int if minimum == 1 else check_nonnegative_int
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-        return (int(value[0]), int(value[1]))
-    return (value, value)
+        return check(value[0], name), check(value[1], name)
+    value = check(value, name)
+    return value, value
+
+
+def _check_window(x: torch.Tensor, kh: int, kw: int, stride, padding, kernel: str) -> None:
+    """A window of ``kh x kw`` (the ``kernel`` argument) slid over ``x`` with ``stride`` and ``padding``."""
+    check_positive_int(stride, "stride")
+    check_nonnegative_int(padding, "padding")
+    h, w = x.shape[-2:]
+    if h == 0 or w == 0:
+        raise ValueError(f"x must have a non-empty height and width, got shape {list(x.shape)}")
+    if kh > h + 2 * padding or kw > w + 2 * padding:
+        raise ValueError(f"{kernel} window {kh}x{kw} does not fit in x of height x width {h}x{w} "
+                         f"padded by {padding} (x shape {list(x.shape)})")
+
+
+def _check_pool(x, kernel_size, stride) -> int:
+    """The inputs of the pooling ops; returns the stride (``kernel_size`` when None)."""
+    check_tensor(x, "x", ndim=4)
+    if x.dtype == torch.bool or x.is_complex():
+        raise TypeError(f"x must hold real numbers, got dtype {str(x.dtype).replace('torch.', '')}")
+    check_positive_int(kernel_size, "kernel_size")
+    stride = kernel_size if stride is None else stride
+    _check_window(x, kernel_size, kernel_size, stride, 0, "kernel_size")
+    return stride
 
 
 def _conv_output_size_twin(in_size, kernel_size, stride=1, padding=0, dilation=1, *, exact=True):
@@ -41,6 +67,7 @@ def _conv_output_size_twin(in_size, kernel_size, stride=1, padding=0, dilation=1
                         (dilation, "dilation")):
         check_positive_int(value, name)
     check_nonnegative_int(padding, "padding")
+    check_bool(exact, "exact")
     span = dilation * (kernel_size - 1) + 1
     if span > in_size + 2 * padding:
         raise ValueError(f"kernel spans {span} pixels but the padded input is only {in_size + 2 * padding} "
@@ -85,6 +112,7 @@ def conv_output_size(in_size: int, kernel_size: int, stride: int = 1, padding: i
                         (dilation, "dilation")):
         check_positive_int(value, name)
     check_nonnegative_int(padding, "padding")
+    check_bool(exact, "exact")
     span = dilation * (kernel_size - 1) + 1  # how many input pixels one filter covers
     padded = in_size + 2 * padding
     if span > padded:
@@ -101,19 +129,54 @@ def conv_output_size(in_size: int, kernel_size: int, stride: int = 1, padding: i
 def pad2d(x: torch.Tensor, padding: int | tuple[int, int], mode: str = "zeros") -> torch.Tensor:
     """Pad the last two dimensions of ``Tensor[..., H, W]`` by ``padding`` on each side.
 
-    Modes: ``zeros``, ``reflect`` (mirror without repeating the edge), ``circular``
-    (wrap around) and ``replicate`` (repeat the edge).
+    Modes: ``zeros``, ``reflect`` (mirror without repeating the edge, so ``padding < H, W``),
+    ``circular`` (wrap around, ``padding <= H, W``) and ``replicate`` (repeat the edge).
+
+    Args:
+        x: ``Tensor[..., H, W]`` (any dtype; at least 2 dimensions).
+        padding: a non-negative int, or ``(ph, pw)`` for the height and the width.
+        mode: one of ``"zeros"``, ``"reflect"``, ``"circular"``, ``"replicate"``.
+
+    Returns:
+        ``Tensor[..., H + 2 ph, W + 2 pw]`` of the dtype of ``x`` (``x`` itself for zero padding).
+
+    Examples:
+        >>> pad2d(torch.tensor([[1, 2], [3, 4]]), (0, 1), mode="replicate")
+        tensor([[1, 1, 2, 2],
+                [3, 3, 4, 4]])
     """
-    ph, pw = _pair(padding, "padding")
-    if mode not in PAD_MODES:
-        raise ValueError(f"mode must be one of {PAD_MODES}, got {mode!r}")
+    ph, pw = _check_pad(x, padding, mode)
     if ph == 0 and pw == 0:
         return x
-    torch_mode = "constant" if mode == "zeros" else mode
-    return F.pad(x, (pw, pw, ph, ph), mode=torch_mode)
+    if mode == "zeros":
+        return F.pad(x, (pw, pw, ph, ph), mode="constant")
+    # The other modes want [N, C, H, W]: every leading dimension goes into N.
+    flat = x.reshape(-1, 1, *x.shape[-2:])  # [prod(...), 1, H, W]
+    if x.dtype == torch.bool:  # reflect and replicate have no bool kernel
+        flat = flat.to(torch.uint8)
+    out = F.pad(flat, (pw, pw, ph, ph), mode=mode).to(x.dtype)  # [prod(...), 1, H + 2ph, W + 2pw]
+    return out.reshape(*x.shape[:-2], *out.shape[-2:])
 
 
-def _check_conv_inputs(x, weight, bias):
+def _check_pad(x, padding, mode) -> tuple[int, int]:
+    check_tensor(x, "x")
+    if x.ndim < 2:
+        raise ValueError(f"x must have at least 2 dimensions [..., H, W], got shape {list(x.shape)}")
+    ph, pw = _pair(padding, "padding", minimum=0)
+    check_in(mode, "mode", PAD_MODES)
+    h, w = x.shape[-2:]
+    if mode == "reflect" and (ph >= h and ph > 0 or pw >= w and pw > 0):
+        raise ValueError(f"padding must be smaller than the height and width of x for mode 'reflect', "
+                         f"got padding {(ph, pw)} for x of shape {list(x.shape)}")
+    if mode == "circular" and (ph > h or pw > w):
+        raise ValueError(f"padding must be at most the height and width of x for mode 'circular', "
+                         f"got padding {(ph, pw)} for x of shape {list(x.shape)}")
+    if mode == "replicate" and (ph > 0 and h == 0 or pw > 0 and w == 0):
+        raise ValueError(f"x must have a non-empty height and width for mode 'replicate', got shape {list(x.shape)}")
+    return ph, pw
+
+
+def _check_conv_inputs(x, weight, bias, stride=1, padding=0):
     check_tensor(x, "x", ndim=4, floating=True)
     check_tensor(weight, "weight", ndim=4, floating=True)
     if weight.shape[1] != x.shape[1]:
@@ -121,13 +184,15 @@ def _check_conv_inputs(x, weight, bias):
                          f"but x has {x.shape[1]} (x shape {list(x.shape)})")
     if bias is not None:
         check_tensor(bias, "bias", shape=(weight.shape[0],))
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dtype != x.dtype or t.device != x.device):
+            raise TypeError(f"{name} must have the dtype and device of x ({x.dtype}, {x.device}), got {t.dtype}, {t.device}")
+    _check_window(x, weight.shape[2], weight.shape[3], stride, padding, "weight")
 
 
 def _conv2d_twin(x, weight, bias=None, stride=1, padding=0):
     """Twin of :func:`conv2d_loop` and :func:`conv2d_im2col`: ``F.conv2d`` after the same checks."""
-    _check_conv_inputs(x, weight, bias)
-    conv_output_size(x.shape[2], weight.shape[2], stride, padding, exact=False)  # the same size checks
-    conv_output_size(x.shape[3], weight.shape[3], stride, padding, exact=False)
+    _check_conv_inputs(x, weight, bias, stride, padding)
     return F.conv2d(x, weight, bias, stride=stride, padding=padding)
 
 
@@ -149,7 +214,7 @@ def conv2d_loop(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
         >>> conv2d_loop(x, torch.ones(1, 1, 2, 2), stride=2).squeeze().tolist()
         [[10.0, 18.0], [42.0, 50.0]]
     """
-    _check_conv_inputs(x, weight, bias)
+    _check_conv_inputs(x, weight, bias, stride, padding)
     n, _, h, w = x.shape
     c_out, _, kh, kw = weight.shape
     h_out = conv_output_size(h, kh, stride, padding, exact=False)
@@ -168,13 +233,19 @@ def conv2d_loop(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
 
 def _im2col_twin(x, kernel_size, stride=1, padding=0):
     """Twin of :func:`im2col`: ``F.unfold`` (computed in float64 for integer tensors, exact up to 2**53)."""
-    check_tensor(x, "x", ndim=4)
-    kh, kw = _pair(kernel_size, "kernel_size")
-    conv_output_size(x.shape[2], kh, stride, padding, exact=False)
-    conv_output_size(x.shape[3], kw, stride, padding, exact=False)
+    kh, kw = _check_im2col(x, kernel_size, stride, padding)
     if not x.is_floating_point():
         return F.unfold(x.double(), (kh, kw), stride=stride, padding=padding).to(x.dtype)
     return F.unfold(x, (kh, kw), stride=stride, padding=padding)
+
+
+def _check_im2col(x, kernel_size, stride, padding) -> tuple[int, int]:
+    check_tensor(x, "x", ndim=4)
+    if x.dtype == torch.bool or x.is_complex():
+        raise TypeError(f"x must hold real numbers, got dtype {str(x.dtype).replace('torch.', '')}")
+    kh, kw = _pair(kernel_size, "kernel_size")
+    _check_window(x, kh, kw, stride, padding, "kernel_size")
+    return kh, kw
 
 
 @reference_of("02_cnns/im2col", twin=_im2col_twin)
@@ -190,8 +261,7 @@ def im2col(x: torch.Tensor, kernel_size: int | tuple[int, int], stride: int = 1,
         the rows are ordered (channel, kernel row, kernel column), matching
         ``weight.reshape(C_out, -1)``. Equal to ``torch.nn.functional.unfold``.
     """
-    check_tensor(x, "x", ndim=4)
-    kh, kw = _pair(kernel_size, "kernel_size")
+    kh, kw = _check_im2col(x, kernel_size, stride, padding)
     n, c, h, w = x.shape
     h_out = conv_output_size(h, kh, stride, padding, exact=False)
     w_out = conv_output_size(w, kw, stride, padding, exact=False)
@@ -209,7 +279,7 @@ def conv2d_im2col(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
 
     Same arguments and result as :func:`conv2d_loop`.
     """
-    _check_conv_inputs(x, weight, bias)
+    _check_conv_inputs(x, weight, bias, stride, padding)
     n, _, h, w = x.shape
     c_out, _, kh, kw = weight.shape
     h_out = conv_output_size(h, kh, stride, padding, exact=False)
@@ -223,10 +293,9 @@ def conv2d_im2col(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
 
 def _max_pool2d_twin(x, kernel_size, stride=None):
     """Twin of :func:`max_pool2d_loop` and :func:`max_pool2d`: ``F.max_pool2d`` (integers go through float64)."""
-    check_tensor(x, "x", ndim=4)
-    stride = kernel_size if stride is None else stride
-    conv_output_size(x.shape[2], kernel_size, stride, exact=False)
-    conv_output_size(x.shape[3], kernel_size, stride, exact=False)
+    stride = _check_pool(x, kernel_size, stride)
+    if x.shape[0] * x.shape[1] == 0:  # F.max_pool2d wants channels: an empty result of the right shape
+        return x.new_empty(*x.shape[:2], (x.shape[2] - kernel_size) // stride + 1, (x.shape[3] - kernel_size) // stride + 1)
     if not x.is_floating_point():
         return F.max_pool2d(x.double(), kernel_size, stride=stride).to(x.dtype)
     return F.max_pool2d(x, kernel_size, stride=stride)
@@ -243,12 +312,13 @@ def max_pool2d_loop(x: torch.Tensor, kernel_size: int, stride: int | None = None
         >>> max_pool2d_loop(x.view(1, 1, 4, 4), 2).squeeze().tolist()
         [[6.0, 8.0], [3.0, 4.0]]
     """
-    check_tensor(x, "x", ndim=4)
-    stride = kernel_size if stride is None else stride
+    stride = _check_pool(x, kernel_size, stride)
     n, c, h, w = x.shape
     h_out = conv_output_size(h, kernel_size, stride, exact=False)
     w_out = conv_output_size(w, kernel_size, stride, exact=False)
     out = x.new_empty(n, c, h_out, w_out)
+    if n * c == 0:  # nothing to pool (amax has no value to start from)
+        return out
     for i in range(h_out):
         for j in range(w_out):
             window = x[:, :, i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size]
@@ -259,10 +329,7 @@ def max_pool2d_loop(x: torch.Tensor, kernel_size: int, stride: int | None = None
 @reference_of("02_cnns/max_pool2d_forward", twin=_max_pool2d_twin)
 def max_pool2d(x: torch.Tensor, kernel_size: int, stride: int | None = None) -> torch.Tensor:
     """Vectorized max pooling through ``unfold``; same contract as :func:`max_pool2d_loop`."""
-    check_tensor(x, "x", ndim=4)
-    stride = kernel_size if stride is None else stride
-    conv_output_size(x.shape[2], kernel_size, stride, exact=False)  # validates the sizes
-    conv_output_size(x.shape[3], kernel_size, stride, exact=False)
+    stride = _check_pool(x, kernel_size, stride)
     windows = x.unfold(2, kernel_size, stride).unfold(3, kernel_size, stride)  # [N, C, H_out, W_out, k, k]
     return windows.amax(dim=(-2, -1))
 
@@ -270,9 +337,7 @@ def max_pool2d(x: torch.Tensor, kernel_size: int, stride: int | None = None) -> 
 def _avg_pool2d_twin(x, kernel_size, stride=None):
     """Twin of :func:`avg_pool2d_loop`: ``F.avg_pool2d``."""
     check_tensor(x, "x", ndim=4, floating=True)
-    stride = kernel_size if stride is None else stride
-    conv_output_size(x.shape[2], kernel_size, stride, exact=False)
-    conv_output_size(x.shape[3], kernel_size, stride, exact=False)
+    stride = _check_pool(x, kernel_size, stride)
     return F.avg_pool2d(x, kernel_size, stride=stride)
 
 
@@ -281,7 +346,7 @@ def _avg_pool2d_twin(x, kernel_size, stride=None):
 def avg_pool2d_loop(x: torch.Tensor, kernel_size: int, stride: int | None = None) -> torch.Tensor:
     """Average pooling with loops; same contract as :func:`max_pool2d_loop`."""
     check_tensor(x, "x", ndim=4, floating=True)
-    stride = kernel_size if stride is None else stride
+    stride = _check_pool(x, kernel_size, stride)
     n, c, h, w = x.shape
     h_out = conv_output_size(h, kernel_size, stride, exact=False)
     w_out = conv_output_size(w, kernel_size, stride, exact=False)
@@ -295,14 +360,21 @@ def avg_pool2d_loop(x: torch.Tensor, kernel_size: int, stride: int | None = None
 
 def _receptive_field_twin(layers):
     """Twin of :func:`receptive_field`: grow one output pixel back through the stack with meta ``conv_transpose1d``."""
-    layers = list(layers)
-    for k, s in layers:
-        check_positive_int(k, "kernel_size")
-        check_positive_int(s, "stride")
+    _check_layers(layers)
     span = torch.empty(1, 1, 1, device="meta")  # the input pixels one output pixel depends on
     for k, s in reversed(layers):
         span = F.conv_transpose1d(span, torch.empty(1, 1, k, device="meta"), stride=s)
     return span.shape[-1]
+
+
+def _check_layers(layers) -> None:
+    if not isinstance(layers, (list, tuple)):
+        raise TypeError(f"layers must be a list of (kernel_size, stride) pairs, got {type(layers).__name__}")
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, (list, tuple)) or len(layer) != 2:
+            raise ValueError(f"layers[{i}] must be a pair (kernel_size, stride), got {layer!r}")
+        check_positive_int(layer[0], f"layers[{i}] kernel_size")
+        check_positive_int(layer[1], f"layers[{i}] stride")
 
 
 @reference_of("03_architectures/receptive_field", twin=_receptive_field_twin)
@@ -318,10 +390,9 @@ def receptive_field(layers: list[tuple[int, int]]) -> int:
         >>> receptive_field([(3, 1), (2, 2), (3, 1)])
         8
     """
+    _check_layers(layers)
     r, jump = 1, 1
     for k, s in layers:
-        check_positive_int(k, "kernel_size")
-        check_positive_int(s, "stride")
         r += (k - 1) * jump
         jump *= s
     return r
