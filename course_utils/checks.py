@@ -37,7 +37,13 @@ __all__ = [
     "check_callable",
     "check_device",
     "check_generator",
+    "check_numel",
+    "MAX_ELEMENTS",
 ]
+
+#: Largest tensor a function of the course agrees to allocate (8 GiB of float32): a request for more
+#: is a mistake (a scale of 10**6, a class id of 10**12) and fails with a message, not a swap storm.
+MAX_ELEMENTS = 2**31
 
 
 def _fmt_shape(shape: Sequence) -> str:
@@ -321,3 +327,20 @@ def check_generator(value, name: str = "generator") -> torch.Generator | None:
     if value is not None and not isinstance(value, torch.Generator):
         raise TypeError(f"{name} must be a torch.Generator or None, got {_kind(value)}")
     return value
+
+
+def check_numel(numel: int, name: str, shape: Sequence[int] | None = None) -> int:
+    """Check that a tensor the arguments ask for (``numel`` elements) stays under :data:`MAX_ELEMENTS`.
+
+    ``name`` is the argument that decides the size; ``shape`` the tensor's shape, for the message.
+
+    Examples:
+        >>> check_numel(10**12, "scale", (1, 1, 10**6, 10**6))
+        Traceback (most recent call last):
+        ...
+        ValueError: scale asks for a tensor of 1,000,000,000,000 elements (shape [1, 1, 1000000, 1000000]); at most 2,147,483,648
+    """
+    if numel > MAX_ELEMENTS:
+        where = f" (shape {_fmt_shape(tuple(shape))})" if shape is not None else ""
+        raise ValueError(f"{name} asks for a tensor of {numel:,} elements{where}; at most {MAX_ELEMENTS:,}")
+    return numel

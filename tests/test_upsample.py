@@ -58,6 +58,9 @@ def test_upsample_input_checks(fn):
         fn(torch.zeros(1, 1, 2, 2), 0)
     with pytest.raises(TypeError, match="int"):
         fn(torch.zeros(1, 1, 2, 2), 2.0)
+    # a factor whose output cannot be allocated is refused before anything is allocated
+    with pytest.raises(ValueError, match=r"(scale|stride) asks for a tensor of 4,000,000,000,000 elements"):
+        fn(torch.zeros(1, 1, 2, 2), 10**6)
 
 
 @pytest.mark.parametrize("fn", [U.nearest_upsample, U.bed_of_nails, U.bilinear_upsample])
@@ -164,7 +167,7 @@ def test_conv_transpose_output_size_checks():
         U.conv_transpose_output_size(4, 3, stride=2, output_padding=2)
     with pytest.raises(ValueError, match="crops everything"):
         U.conv_transpose_output_size(1, 1, stride=1, padding=1)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"in_size must be an int, got float \(4.0\)"):
         U.conv_transpose_output_size(4.0, 3)
     assert U.conv_transpose_output_size(3, 3, stride=1, output_padding=1, dilation=2) == 8
 
@@ -215,6 +218,13 @@ def test_conv_transpose2d_gradient_matches_torch():
 
 def test_conv_transpose2d_checks_and_empty():
     x = torch.zeros(1, 2, 3, 3)
+    for fn in (U.conv_transpose2d, U.conv_transpose2d_loop):
+        with pytest.raises(TypeError, match="weight must have the dtype and device of x"):
+            fn(x, torch.zeros(2, 4, 3, 3, dtype=torch.float64))
+        with pytest.raises(TypeError, match="x must be a floating-point tensor"):
+            fn(x.long(), torch.zeros(2, 4, 3, 3))
+        with pytest.raises(ValueError, match="stride asks for a tensor of"):
+            fn(x, torch.zeros(2, 4, 3, 3), stride=10**6)
     with pytest.raises(ValueError, match="input channels first"):
         U.conv_transpose2d(x, torch.zeros(3, 2, 3, 3))
     with pytest.raises(ValueError, match="bias"):
@@ -270,3 +280,27 @@ def test_conv_matrix_checks():
         U.conv_matrix(torch.zeros(1, 2, 3), 4)
     with pytest.raises(ValueError, match="does not fit"):
         U.conv_matrix(torch.zeros(5), 3)
+    with pytest.raises(ValueError, match="in_size asks for a tensor of"):
+        U.conv_matrix(torch.zeros(3, 3), (1000, 1000))
+    with pytest.raises(TypeError, match="weight must hold real numbers"):
+        U.conv_matrix(torch.zeros(3, dtype=torch.bool), 4)
+
+
+@pytest.mark.parametrize("fn", [U.bilinear_upsample, U.bilinear_upsample_loop])
+def test_bilinear_checks_align_corners_and_size(fn):
+    x = torch.zeros(1, 1, 2, 2)
+    with pytest.raises(TypeError, match="align_corners must be True or False"):
+        fn(x, 2, align_corners="yes")
+    with pytest.raises(ValueError, match="scale asks for a tensor of"):
+        fn(x, 10**6)
+
+
+def test_interpolation_matrix_checks():
+    with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
+        U.interpolation_matrix(2, 4, dtype=torch.int64)
+    with pytest.raises(ValueError, match="device must name a device"):
+        U.interpolation_matrix(2, 4, device="banana")
+    with pytest.raises(ValueError, match="out_size asks for a tensor of"):
+        U.interpolation_matrix(10**6, 10**6)
+    with pytest.raises(TypeError, match="align_corners must be True or False"):
+        U.interpolation_matrix(2, 4, align_corners=None)

@@ -30,6 +30,7 @@ from course_utils.checks import (
     check_device,
     check_generator,
     check_number,
+    check_numel,
     check_positive_int,
     check_tensor,
 )
@@ -194,6 +195,11 @@ def _check_levels(feature_sizes, strides, offset=0.0, round_to_int=True, dtype=t
     return fs, st
 
 
+def _check_total(fs, level_sizes, level_ratios) -> None:
+    total = sum(h * w * len(s) * len(r) for (h, w), s, r in zip(fs, level_sizes, level_ratios))
+    check_numel(4 * total, "feature_sizes", (total, 4))
+
+
 @not_an_answer("05_detection/count_anchors", why="builds the anchors; only their number would answer the exercise")
 def generate_anchors(
     feature_sizes: Sequence[tuple[int, int]],
@@ -238,6 +244,7 @@ def generate_anchors(
     fs, st = _check_levels(feature_sizes, strides, offset, round_to_int, dtype, device)
     level_sizes = _per_level(sizes, "sizes", len(fs))
     level_ratios = _per_level(ratios, "ratios", len(fs))
+    _check_total(fs, level_sizes, level_ratios)
     out = []
     for (h, w), (sh, sw), s, r in zip(fs, st, level_sizes, level_ratios):
         base = cell_anchors(s, r, round_to_int=round_to_int, dtype=dtype, device=device)  # [A, 4]
@@ -265,6 +272,7 @@ def generate_anchors_loop(
     fs, st = _check_levels(feature_sizes, strides, offset, round_to_int, dtype, device)
     level_sizes = _per_level(sizes, "sizes", len(fs))
     level_ratios = _per_level(ratios, "ratios", len(fs))
+    _check_total(fs, level_sizes, level_ratios)
     rows = []
     for (h, w), (sh, sw), level_s, level_r in zip(fs, st, level_sizes, level_ratios):
         base = cell_anchors(level_s, level_r, round_to_int=round_to_int, dtype=torch.float64).tolist()

@@ -13,10 +13,19 @@ against ``torch.nn.functional``.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
-from course_utils.checks import check_bool, check_in, check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.checks import (
+    check_bool,
+    check_in,
+    check_nonnegative_int,
+    check_numel,
+    check_positive_int,
+    check_tensor,
+)
 from course_utils.references import reference_of
 
 __all__ = [
@@ -165,6 +174,8 @@ def _check_pad(x, padding, mode) -> tuple[int, int]:
     ph, pw = _pair(padding, "padding", minimum=0)
     check_in(mode, "mode", PAD_MODES)
     h, w = x.shape[-2:]
+    lead = math.prod(x.shape[:-2])
+    check_numel(lead * (h + 2 * ph) * (w + 2 * pw), "padding", (*x.shape[:-2], h + 2 * ph, w + 2 * pw))
     if mode == "reflect" and (ph >= h and ph > 0 or pw >= w and pw > 0):
         raise ValueError(f"padding must be smaller than the height and width of x for mode 'reflect', "
                          f"got padding {(ph, pw)} for x of shape {list(x.shape)}")

@@ -40,7 +40,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from course_utils.checks import check_bool, check_finite, check_number, check_positive_int, check_tensor
+from course_utils.checks import check_bool, check_finite, check_number, check_numel, check_positive_int, check_tensor
 
 __all__ = ["roi_pool", "roi_pool_loop", "roi_align", "roi_align_loop", "rois_from_boxes"]
 
@@ -115,6 +115,7 @@ def _check_inputs(input, rois, output_size, spatial_scale) -> tuple[Tensor, int,
     if rois.device != input.device:
         raise ValueError(f"rois must be on the device of input ({input.device}), got {rois.device}")
     ph, pw = _check_output_size(output_size)
+    check_numel(rois.shape[0] * input.shape[1] * ph * pw, "output_size", (rois.shape[0], input.shape[1], ph, pw))
     scale = check_number(spatial_scale, "spatial_scale", low=0.0, low_open=True)
     if rois.shape[0] > 0:
         bidx = rois[:, 0]

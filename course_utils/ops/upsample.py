@@ -27,7 +27,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.checks import (
+    check_bool,
+    check_device,
+    check_nonnegative_int,
+    check_numel,
+    check_positive_int,
+    check_tensor,
+)
 from course_utils.references import not_an_answer, reference_of
 
 __all__ = [
@@ -57,7 +64,19 @@ def _pair(value, name: str) -> tuple[int, int]:
 
 
 def _check_maps(x: Tensor, name: str = "x") -> Tensor:
-    return check_tensor(x, name, ndim=4)
+    check_tensor(x, name, ndim=4)
+    if x.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got dtype {str(x.dtype).replace('torch.', '')}")
+    return x
+
+
+def _check_scale(x: Tensor, scale, name: str) -> int:
+    """An integer upsampling factor of the maps ``x`` (checked first), whose output stays allocatable."""
+    _check_maps(x)
+    scale = check_positive_int(scale, name)
+    n, c, h, w = x.shape
+    check_numel(n * c * h * scale * w * scale, name, (n, c, h * scale, w * scale))
+    return scale
 
 
 # --------------------------------------------------------------------------- nearest, bed of nails
@@ -75,8 +94,7 @@ def nearest_upsample_loop(x: Tensor, scale: int) -> Tensor:
                 [3., 3., 4., 4.],
                 [3., 3., 4., 4.]])
     """
-    _check_maps(x)
-    check_positive_int(scale, "scale")
+    _check_scale(x, scale, "scale")
     n, c, h, w = x.shape
     out = x.new_zeros(n, c, h * scale, w * scale)
     for i in range(h * scale):
@@ -101,8 +119,7 @@ def nearest_upsample(x: Tensor, scale: int) -> Tensor:
         >>> nearest_upsample(torch.arange(4.).reshape(1, 1, 2, 2), 2).shape
         torch.Size([1, 1, 4, 4])
     """
-    _check_maps(x)
-    check_positive_int(scale, "scale")
+    _check_scale(x, scale, "scale")
     return x.repeat_interleave(scale, dim=2).repeat_interleave(scale, dim=3)  # [N, C, sH, sW]
 
 
@@ -116,8 +133,7 @@ def bed_of_nails_loop(x: Tensor, stride: int) -> Tensor:
                 [3., 0., 4., 0.],
                 [0., 0., 0., 0.]])
     """
-    _check_maps(x)
-    check_positive_int(stride, "stride")
+    _check_scale(x, stride, "stride")
     n, c, h, w = x.shape
     out = x.new_zeros(n, c, h * stride, w * stride)
     for i in range(h):
@@ -146,8 +162,7 @@ def bed_of_nails(x: Tensor, stride: int) -> Tensor:
                 [1., 0., 1., 0.],
                 [0., 0., 0., 0.]])
     """
-    _check_maps(x)
-    check_positive_int(stride, "stride")
+    _check_scale(x, stride, "stride")
     n, c, h, w = x.shape
     out = x.new_zeros(n, c, h * stride, w * stride)
     out[:, :, ::stride, ::stride] = x  # strided view: every s-th row and column
@@ -163,8 +178,11 @@ def _check_unpool(x: Tensor, indices: Tensor, output_size) -> tuple[int, int]:
     if indices.shape != x.shape:
         raise ValueError(f"indices must have the shape of x {list(x.shape)}, got {list(indices.shape)}")
     oh, ow = _pair(output_size, "output_size")
-    check_positive_int(oh, "output height")
-    check_positive_int(ow, "output width")
+    check_positive_int(oh, "output_size")
+    check_positive_int(ow, "output_size")
+    check_numel(x.shape[0] * x.shape[1] * oh * ow, "output_size", (*x.shape[:2], oh, ow))
+    if indices.device != x.device:
+        raise ValueError(f"indices must be on the device of x ({x.device}), got {indices.device}")
     if indices.numel() and (indices.min() < 0 or indices.max() >= oh * ow):
         raise ValueError(f"indices must lie in [0, {oh * ow - 1}] for output_size {(oh, ow)}, "
                          f"got values in [{int(indices.min())}, {int(indices.max())}]")
@@ -254,10 +272,20 @@ def _source_coords(in_size: int, out_size: int, align_corners: bool, dtype: torc
 
 def _interpolation_matrix_twin(in_size, out_size, align_corners=False, *, dtype=torch.float32, device=None):
     """Twin of :func:`interpolation_matrix`: ``F.interpolate`` (linear) applied to the identity's rows."""
-    check_positive_int(in_size, "in_size")
-    check_positive_int(out_size, "out_size")
+    _check_interpolation(in_size, out_size, align_corners, dtype, device)
     basis = torch.eye(in_size, dtype=dtype, device=torch.device(device or "cpu"))[None]  # [1, in, in]: in signals
     return F.interpolate(basis, size=out_size, mode="linear", align_corners=align_corners)[0].T  # [out, in]
+
+
+def _check_interpolation(in_size, out_size, align_corners, dtype, device) -> None:
+    check_positive_int(in_size, "in_size")
+    check_positive_int(out_size, "out_size")
+    check_numel(in_size * out_size, "out_size", (out_size, in_size))
+    check_bool(align_corners, "align_corners")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype such as torch.float32, got {dtype!r}")
+    if device is not None:
+        check_device(device, "device")
 
 
 @reference_of("04_segmentation/bilinear", twin=_interpolation_matrix_twin)
@@ -275,8 +303,7 @@ def interpolation_matrix(in_size: int, out_size: int, align_corners: bool = Fals
                 [0.2500, 0.7500],
                 [0.0000, 1.0000]])
     """
-    check_positive_int(in_size, "in_size")
-    check_positive_int(out_size, "out_size")
+    _check_interpolation(in_size, out_size, align_corners, dtype, device)
     src = _source_coords(in_size, out_size, align_corners, dtype, torch.device(device or "cpu"))  # [out]
     lo = src.floor().long().clamp(max=in_size - 1)  # [out] left neighbour
     hi = (lo + 1).clamp(max=in_size - 1)  # [out] right neighbour (the same at the border)
@@ -288,15 +315,16 @@ def interpolation_matrix(in_size: int, out_size: int, align_corners: bool = Fals
     return a
 
 
-def _check_bilinear(x: Tensor, scale: int) -> None:
+def _check_bilinear(x: Tensor, scale: int, align_corners=False) -> None:
     _check_maps(x)
     check_tensor(x, "x", floating=True)
-    check_positive_int(scale, "scale")
+    _check_scale(x, scale, "scale")
+    check_bool(align_corners, "align_corners")
 
 
 def _bilinear_upsample_twin(x, scale, align_corners=False):
     """Twin of the bilinear references: ``F.interpolate(mode="bilinear")``."""
-    _check_bilinear(x, scale)
+    _check_bilinear(x, scale, align_corners)
     return F.interpolate(x, scale_factor=scale, mode="bilinear", align_corners=align_corners)
 
 
@@ -309,7 +337,7 @@ def bilinear_upsample_loop(x: Tensor, scale: int, align_corners: bool = False) -
         tensor([[0., 1., 3., 4.],
                 [0., 1., 3., 4.]])
     """
-    _check_bilinear(x, scale)
+    _check_bilinear(x, scale, align_corners)
     n, c, h, w = x.shape
     oh, ow = h * scale, w * scale
     ys = _source_coords(h, oh, align_corners, torch.float64, x.device).tolist()
@@ -346,7 +374,7 @@ def bilinear_upsample(x: Tensor, scale: int, align_corners: bool = False) -> Ten
         tensor([[0.0000, 1.3333, 2.6667, 4.0000],
                 [0.0000, 1.3333, 2.6667, 4.0000]])
     """
-    _check_bilinear(x, scale)
+    _check_bilinear(x, scale, align_corners)
     h, w = x.shape[-2:]
     a_h = interpolation_matrix(h, h * scale, align_corners, dtype=x.dtype, device=x.device)  # [sH, H]
     a_w = interpolation_matrix(w, w * scale, align_corners, dtype=x.dtype, device=x.device)  # [sW, W]
@@ -413,19 +441,27 @@ def conv_transpose_output_size(in_size: int, kernel_size: int, stride: int = 1, 
 def _check_conv_transpose(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding,
                           output_padding) -> tuple[int, int, int, int, int, int]:
     _check_maps(x)
-    check_tensor(weight, "weight", ndim=4)
+    check_tensor(x, "x", floating=True)
+    check_tensor(weight, "weight", ndim=4, floating=True)
     if weight.shape[0] != x.shape[1]:
         raise ValueError(f"weight must be [C_in={x.shape[1]}, C_out, kh, kw] (input channels first), "
                          f"got {list(weight.shape)}")
     if bias is not None:
         check_tensor(bias, "bias", shape=(weight.shape[1],))
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dtype != x.dtype or t.device != x.device):
+            raise TypeError(f"{name} must have the dtype and device of x ({x.dtype}, {x.device}), got {t.dtype}, {t.device}")
     sh, sw = _pair(stride, "stride")
     ph, pw = _pair(padding, "padding")
     oph, opw = _pair(output_padding, "output_padding")
     kh, kw = weight.shape[-2:]
+    if x.shape[2] == 0 or x.shape[3] == 0:
+        raise ValueError(f"x must have a non-empty height and width, got shape {list(x.shape)}")
     # Validates every value and gives the output size (raises for bad output_padding).
-    conv_transpose_output_size(x.shape[2], kh, sh, ph, oph)
-    conv_transpose_output_size(x.shape[3], kw, sw, pw, opw)
+    oh = conv_transpose_output_size(x.shape[2], kh, sh, ph, oph)
+    ow = conv_transpose_output_size(x.shape[3], kw, sw, pw, opw)
+    full = x.shape[0] * weight.shape[1] * (oh + 2 * ph) * (ow + 2 * pw)  # before cropping
+    check_numel(full, "stride", (x.shape[0], weight.shape[1], oh + 2 * ph, ow + 2 * pw))
     return sh, sw, ph, pw, oph, opw
 
 
@@ -504,22 +540,35 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
 
 def _conv_matrix_twin(weight, in_size, stride=1, padding=0):
     """Twin of :func:`conv_matrix`: column ``k`` is ``F.conv2d`` of the k-th one-hot image."""
-    check_tensor(weight, "weight")
-    if weight.ndim not in (1, 2):
-        raise ValueError(f"weight must be a 1-D [k] or 2-D [kh, kw] kernel, got shape {list(weight.shape)}")
-    check_positive_int(stride, "stride")
-    check_nonnegative_int(padding, "padding")
-    h, w = (1, in_size) if weight.ndim == 1 else _pair(in_size, "in_size")
-    check_positive_int(h, "input height")
-    check_positive_int(w, "input width")
+    h, w = _check_conv_matrix(weight, in_size, stride, padding)
     kernel = weight.reshape(1, 1, -1, weight.shape[-1])  # [1, 1, kh, kw]
     pad = (0, padding) if weight.ndim == 1 else (padding, padding)
-    if h + 2 * pad[0] < kernel.shape[2] or w + 2 * pad[1] < kernel.shape[3]:
-        raise ValueError(f"kernel {list(weight.shape)} does not fit in input {in_size} with padding {padding}")
     dtype = weight.dtype if weight.is_floating_point() else torch.float64
     one_hot = torch.eye(h * w, dtype=dtype, device=weight.device).reshape(h * w, 1, h, w)  # every input pixel alone
     columns = F.conv2d(one_hot, kernel.to(dtype), stride=stride, padding=pad)  # [h*w, 1, oh, ow]
     return columns.reshape(h * w, -1).T.to(weight.dtype).contiguous()  # [oh*ow, h*w]
+
+
+def _check_conv_matrix(weight, in_size, stride, padding) -> tuple[int, int]:
+    check_tensor(weight, "weight")
+    if weight.ndim not in (1, 2):
+        raise ValueError(f"weight must be a 1-D [k] or 2-D [kh, kw] kernel, got shape {list(weight.shape)}")
+    if weight.dtype == torch.bool or weight.is_complex():
+        raise TypeError(f"weight must hold real numbers, got dtype {str(weight.dtype).replace('torch.', '')}")
+    if weight.numel() == 0:
+        raise ValueError(f"weight must not be empty, got shape {list(weight.shape)}")
+    check_positive_int(stride, "stride")
+    check_nonnegative_int(padding, "padding")
+    h, w = (1, in_size) if weight.ndim == 1 else _pair(in_size, "in_size")
+    check_positive_int(h, "in_size")
+    check_positive_int(w, "in_size")
+    kh, kw = (1, weight.shape[0]) if weight.ndim == 1 else weight.shape
+    pad_h = 0 if weight.ndim == 1 else padding
+    oh, ow = (h + 2 * pad_h - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    if oh < 1 or ow < 1:
+        raise ValueError(f"weight {list(weight.shape)} does not fit in in_size {in_size} with padding {padding}")
+    check_numel(h * w * h * w, "in_size", (h * w, h * w))  # at most one row per input pixel
+    return h, w
 
 
 @reference_of("04_segmentation/transpose_loops", twin=_conv_matrix_twin)
@@ -545,20 +594,11 @@ def conv_matrix(weight: Tensor, in_size: int | tuple[int, int], stride: int = 1,
         tensor([[1., 2., 3., 0.],
                 [0., 1., 2., 3.]])
     """
-    check_tensor(weight, "weight")
-    if weight.ndim not in (1, 2):
-        raise ValueError(f"weight must be a 1-D [k] or 2-D [kh, kw] kernel, got shape {list(weight.shape)}")
-    check_positive_int(stride, "stride")
-    check_nonnegative_int(padding, "padding")
+    h, w = _check_conv_matrix(weight, in_size, stride, padding)
     w2 = weight[None] if weight.ndim == 1 else weight  # [kh, kw]: a 1-D kernel is a 1-row 2-D one
-    h, w = (1, in_size) if weight.ndim == 1 else _pair(in_size, "in_size")
-    check_positive_int(h, "input height")
-    check_positive_int(w, "input width")
     kh, kw = w2.shape
     pad_h = 0 if weight.ndim == 1 else padding  # a 1-D convolution pads along its one axis only
     oh, ow = (h + 2 * pad_h - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
-    if oh < 1 or ow < 1:
-        raise ValueError(f"kernel {list(weight.shape)} does not fit in input {in_size} with padding {padding}")
     c = weight.new_zeros(oh * ow, h * w)
     for i in range(oh):
         for j in range(ow):
