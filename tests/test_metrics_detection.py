@@ -265,7 +265,35 @@ def test_precision_recall_curve_hand_values():
     assert thresholds.tolist() == pytest.approx([0.9, 0.8, 0.7, 0.6, 0.1])
     empty = M.precision_recall_curve(torch.zeros(0), torch.zeros(0, dtype=torch.bool), 3)
     assert all(t.shape == (0,) for t in empty)
-    assert M.precision_recall_curve(torch.ones(2), torch.ones(2, dtype=torch.bool), 0)[1].isnan().all()
+    assert M.precision_recall_curve(torch.ones(2), torch.zeros(2, dtype=torch.bool), 0)[1].isnan().all()
+
+
+@pytest.mark.parametrize("fn", [M.precision_recall_curve, M._precision_recall_curve_twin])
+def test_precision_recall_curve_refuses_impossible_counts(fn):
+    # num_gt smaller than the true positives used to give a recall of 2
+    scores, is_tp = torch.tensor([0.9, 0.8]), torch.tensor([True, True])
+    with pytest.raises(ValueError, match=r"num_gt must be at least the number of true positives in is_tp \(2\), got 1"):
+        fn(scores, is_tp, 1)
+    with pytest.raises(ValueError, match="scores must not contain NaN, got NaN at index 1"):
+        fn(torch.tensor([0.9, math.nan]), is_tp, 2)
+    with pytest.raises(TypeError, match="num_gt must be an int"):
+        fn(scores, is_tp, 2.0)
+
+
+@pytest.mark.parametrize("fn", [M.average_precision, M._average_precision_twin])
+def test_average_precision_refuses_values_outside_0_1(fn):
+    # used to return 5.0 or -0.66, although the result is documented to lie in [0, 1]
+    with pytest.raises(ValueError, match="precision must lie in \\[0, 1\\], got 5.0"):
+        fn(torch.tensor([5.0, 5.0]), torch.tensor([0.5, 1.0]))
+    with pytest.raises(ValueError, match="recall must lie in \\[0, 1\\], got -2.0"):
+        fn(torch.tensor([1.0, 0.5]), torch.tensor([-2.0, 0.5]))
+    with pytest.raises(ValueError, match="recall must lie in"):
+        fn([1.0], [math.inf])
+    with pytest.raises(TypeError, match="precision must hold numbers"):
+        fn(["high"], [0.5])
+    with pytest.raises(TypeError, match="recall must be a 1-D tensor, array or list"):
+        fn([1.0], 0.5)
+    assert fn([1.0, 0.5], [0.5, 0.5], "voc_all") == pytest.approx(0.5)  # lists work like tensors
 
 
 def test_eleven_vs_all_vs_101_point_ap():
@@ -315,3 +343,26 @@ def test_average_precision_errors():
         M.average_precision(torch.ones(2), torch.tensor([0.5, 0.2]))
     with pytest.raises(ValueError, match="NaN"):
         M.average_precision(torch.ones(2), torch.tensor([math.nan, math.nan]))
+
+
+def test_mean_average_precision_refuses_nan_thresholds_and_fractional_crowds():
+    # iou_thresholds=[nan] used to give 0.0 and iscrowd=0.5 a mAP of -1
+    preds = [{"boxes": torch.tensor([[0.0, 0.0, 10.0, 10.0]]), "scores": torch.tensor([0.9]), "labels": torch.tensor([1])}]
+    targets = [{"boxes": torch.tensor([[0.0, 0.0, 10.0, 10.0]]), "labels": torch.tensor([1])}]
+    assert M.mean_average_precision(preds, targets)["map"] == 1.0
+    for bad in ([math.nan], [0.5, math.inf], [], [1.5]):
+        with pytest.raises(ValueError, match="iou_thresholds must be a non-empty list of numbers in"):
+            M.mean_average_precision(preds, targets, iou_thresholds=bad)
+    with pytest.raises(TypeError, match="iou_thresholds must hold numbers"):
+        M.mean_average_precision(preds, targets, iou_thresholds=["high"])
+    crowd = [{**targets[0], "iscrowd": torch.tensor([0.5])}]
+    with pytest.raises(ValueError, match=r"targets\[0\]\['iscrowd'\] must hold 0/1 or True/False, got \[0.5\]"):
+        M.mean_average_precision(preds, crowd)
+    nan_box = [{**preds[0], "boxes": torch.tensor([[0.0, 0.0, math.nan, 10.0]])}]
+    with pytest.raises(ValueError, match=r"preds\[0\]\['boxes'\] must be finite"):
+        M.mean_average_precision(nan_box, targets)
+    nan_score = [{**preds[0], "scores": torch.tensor([math.nan])}]
+    with pytest.raises(ValueError, match=r"preds\[0\]\['scores'\] must not contain NaN"):
+        M.mean_average_precision(nan_score, targets)
+    with pytest.raises(TypeError, match=r"targets\[0\]\['labels'\] must be an integer tensor"):
+        M.mean_average_precision(preds, [{**targets[0], "labels": torch.tensor([True])}])

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torchmetrics.classification import MulticlassConfusionMatrix, MulticlassJaccardIndex
 
+from course_utils.metrics import segmentation as seg
 from course_utils.metrics.segmentation import (
     confusion_matrix,
     confusion_matrix_loop,
@@ -158,3 +159,29 @@ def test_errors():
         confusion_matrix(torch.zeros(3, dtype=torch.long), torch.zeros(3, dtype=torch.long), 0)
     with pytest.raises(ValueError, match="square"):
         per_class_iou(torch.zeros(2, 3, dtype=torch.long))
+
+
+@pytest.mark.parametrize("fn", [seg.per_class_iou, seg.mean_iou, seg.pixel_accuracy, seg.per_class_accuracy,
+                                seg._per_class_iou_twin, seg._mean_iou_twin, seg._pixel_accuracy_twin])
+def test_metrics_refuse_matrices_that_are_not_counts(fn):
+    # negative or fractional counts used to give IoUs of -3
+    for bad, shown in ((-3, "-3.0"), (0.5, "0.5"), (math.nan, "nan"), (math.inf, "inf")):
+        cm = torch.tensor([[4.0, 1.0], [0.0, 2.0]])
+        cm[1, 0] = bad
+        with pytest.raises(ValueError, match=rf"cm must hold pixel counts \(non-negative whole numbers\), got {shown} at \[1, 0\]"):
+            fn(cm)
+    with pytest.raises(TypeError, match="cm must hold counts"):
+        fn(torch.ones(2, 2, dtype=torch.bool))
+    # counts held in a float tensor are counts too
+    torch.testing.assert_close(fn(torch.tensor([[4.0, 1.0], [0.0, 2.0]])), fn(torch.tensor([[4, 1], [0, 2]])))
+
+
+@pytest.mark.parametrize("fn", [seg.confusion_matrix, seg.confusion_matrix_loop, seg._confusion_matrix_twin])
+def test_confusion_matrix_bounds_the_number_of_classes(fn):
+    # num_classes=10**6 used to ask bincount for a table of 10**12 counts
+    labels = torch.tensor([0, 1, 1])
+    with pytest.raises(ValueError, match=f"num_classes must be at most {seg.MAX_NUM_CLASSES}, got 1000000"):
+        fn(labels, labels, 10**6)
+    with pytest.raises(TypeError, match="ignore_index must be an int or None, got float"):
+        fn(labels, labels, 3, ignore_index=255.0)
+    assert fn(labels, labels, seg.MAX_NUM_CLASSES).shape == (seg.MAX_NUM_CLASSES, seg.MAX_NUM_CLASSES)

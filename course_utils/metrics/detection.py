@@ -30,6 +30,7 @@ import torch
 from torch import Tensor
 
 from course_utils.checks import check_in, check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.ops.boxes import _check_boxes
 from course_utils.references import not_an_answer, reference_of
 
 __all__ = [
@@ -54,9 +55,7 @@ _VOC11_RECALLS = np.linspace(0.0, 1.0, 11)
 def _precision_recall_curve_twin(scores, is_tp, num_gt):
     """Twin of :func:`precision_recall_curve`: ``sklearn.metrics.precision_recall_curve`` on the ranks."""
     from sklearn.metrics import precision_recall_curve as sklearn_precision_recall_curve
-    check_tensor(scores, "scores", ndim=1, floating=True)
-    check_tensor(is_tp, "is_tp", shape=(scores.shape[0],), dtypes=(torch.bool,))
-    check_nonnegative_int(num_gt, "num_gt")
+    num_gt = _check_pr_inputs(scores, is_tp, num_gt)
     ranked = torch.sort(scores.detach(), descending=True, stable=True)
     hits = is_tp[ranked.indices].cpu().numpy()
     rank = np.arange(1, len(hits) + 1, dtype=np.float64)
@@ -72,6 +71,20 @@ def _precision_recall_curve_twin(scores, is_tp, num_gt):
     return precision, recall, ranked.values.to(torch.float64)
 
 
+def _check_pr_inputs(scores, is_tp, num_gt) -> int:
+    check_tensor(scores, "scores", ndim=1, floating=True)
+    if bool(scores.isnan().any()):  # a NaN score has no rank
+        raise ValueError(f"scores must not contain NaN, got NaN at index {int(scores.isnan().nonzero()[0])}")
+    check_tensor(is_tp, "is_tp", shape=(scores.shape[0],), dtypes=(torch.bool,))
+    if is_tp.device != scores.device:
+        raise ValueError(f"is_tp must be on the device of scores ({scores.device}), got {is_tp.device}")
+    num_gt = check_nonnegative_int(num_gt, "num_gt")
+    hits = int(is_tp.sum())
+    if hits > num_gt:  # each true positive matches its own ground-truth object
+        raise ValueError(f"num_gt must be at least the number of true positives in is_tp ({hits}), got {num_gt}")
+    return num_gt
+
+
 @reference_of("05_detection/average_precision", twin=_precision_recall_curve_twin)
 def precision_recall_curve(scores: Tensor, is_tp: Tensor, num_gt: int) -> tuple[Tensor, Tensor, Tensor]:
     """Precision and recall after each detection, detections ranked by decreasing score.
@@ -79,7 +92,8 @@ def precision_recall_curve(scores: Tensor, is_tp: Tensor, num_gt: int) -> tuple[
     Args:
         scores: Tensor[D] float, confidence of each detection (of one class).
         is_tp: Tensor[D] bool, whether each detection is a true positive (already matched).
-        num_gt: number of ground-truth objects (the denominator of recall).
+        num_gt: number of ground-truth objects (the denominator of recall), at least the
+            number of true positives.
 
     Returns:
         ``(precision, recall, thresholds)``, three Tensor[D] float64 in rank order
@@ -94,9 +108,7 @@ def precision_recall_curve(scores: Tensor, is_tp: Tensor, num_gt: int) -> tuple[
         >>> r
         tensor([0.2500, 0.2500, 0.5000], dtype=torch.float64)
     """
-    check_tensor(scores, "scores", ndim=1, floating=True)
-    check_tensor(is_tp, "is_tp", shape=(scores.shape[0],), dtypes=(torch.bool,))
-    check_nonnegative_int(num_gt, "num_gt")
+    num_gt = _check_pr_inputs(scores, is_tp, num_gt)
     order = torch.sort(scores.detach(), descending=True, stable=True).indices
     tp = is_tp[order].to(torch.float64).cumsum(0)  # [D] true positives among the k best
     rank = torch.arange(1, scores.shape[0] + 1, dtype=torch.float64, device=scores.device)  # [D]
@@ -108,11 +120,36 @@ def precision_recall_curve(scores: Tensor, is_tp: Tensor, num_gt: int) -> tuple[
 def _as_numpy(x, name: str) -> np.ndarray:
     if isinstance(x, Tensor):
         check_tensor(x, name, ndim=1)
+        if x.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
         return x.detach().cpu().to(torch.float64).numpy()
-    arr = np.asarray(x, dtype=np.float64)
+    if not isinstance(x, (np.ndarray, list, tuple)):
+        raise TypeError(f"{name} must be a 1-D tensor, array or list of numbers, got {type(x).__name__}")
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must hold numbers, got {x!r:.80}") from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-dimensional, got shape {list(arr.shape)}")
     return arr
+
+
+def _check_curve(precision, recall, method) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs of :func:`average_precision` as float64 arrays: same length, in [0, 1], recall sorted."""
+    check_in(method, "method", AP_METHODS)
+    p = _as_numpy(precision, "precision")
+    r = _as_numpy(recall, "recall")
+    if p.shape != r.shape:
+        raise ValueError(f"precision and recall must have the same length, got {len(p)} and {len(r)}")
+    for name, a in (("recall", r), ("precision", p)):
+        if np.isnan(a).any():
+            raise ValueError(f"{name} must not contain NaN (a class without ground truth has no AP)")
+        if ((a < 0) | (a > 1)).any():
+            bad = a[(a < 0) | (a > 1)][0]
+            raise ValueError(f"{name} must lie in [0, 1], got {bad}")
+    if len(r) > 1 and (np.diff(r) < 0).any():
+        raise ValueError("recall must be non-decreasing (detections in rank order)")
+    return p, r
 
 
 def _envelope(precision: np.ndarray) -> np.ndarray:
@@ -133,15 +170,7 @@ def _ap_coco101(precision: np.ndarray, recall: np.ndarray) -> float:
 
 def _average_precision_twin(precision, recall, method="coco101"):
     """Twin of :func:`average_precision`: every rule as the mean (or the recall-weighted sum) of the envelope."""
-    check_in(method, "method", AP_METHODS)
-    p = _as_numpy(precision, "precision")
-    r = _as_numpy(recall, "recall")
-    if p.shape != r.shape:
-        raise ValueError(f"precision and recall must have the same length, got {len(p)} and {len(r)}")
-    if np.isnan(r).any() or np.isnan(p).any():
-        raise ValueError("precision and recall must not contain NaN (a class without ground truth has no AP)")
-    if len(r) > 1 and (np.diff(r) < 0).any():
-        raise ValueError("recall must be non-decreasing (detections in rank order)")
+    p, r = _check_curve(precision, recall, method)
     if len(p) == 0:
         return 0.0
     envelope = _envelope(p)
@@ -157,8 +186,8 @@ def average_precision(precision, recall, method: str = "coco101") -> float:
     """Area under a precision-recall curve, by one of the VOC or COCO rules.
 
     Args:
-        precision: Tensor[D] (or array), precision after each ranked detection.
-        recall: Tensor[D], recall after each ranked detection (non-decreasing), as
+        precision: Tensor[D] (or array, or list), precision after each ranked detection, in [0, 1].
+        recall: Tensor[D], recall after each ranked detection (non-decreasing, in [0, 1]), as
             returned by :func:`precision_recall_curve`.
         method: ``"voc11"`` (11-point, VOC2007), ``"voc_all"`` (area under the
             envelope, VOC2010+) or ``"coco101"`` (101-point, COCO).
@@ -171,15 +200,7 @@ def average_precision(precision, recall, method: str = "coco101") -> float:
         >>> [round(average_precision(p, r, m), 4) for m in ("voc11", "voc_all", "coco101")]
         [0.8485, 0.8333, 0.835]
     """
-    check_in(method, "method", AP_METHODS)
-    p = _as_numpy(precision, "precision")
-    r = _as_numpy(recall, "recall")
-    if p.shape != r.shape:
-        raise ValueError(f"precision and recall must have the same length, got {len(p)} and {len(r)}")
-    if np.isnan(r).any() or np.isnan(p).any():
-        raise ValueError("precision and recall must not contain NaN (a class without ground truth has no AP)")
-    if len(r) > 1 and (np.diff(r) < 0).any():
-        raise ValueError("recall must be non-decreasing (detections in rank order)")
+    p, r = _check_curve(precision, recall, method)
     if method == "coco101":
         return _ap_coco101(p, r)
     if method == "voc11":
@@ -259,13 +280,21 @@ def _check_dicts(items, name: str, keys: Sequence[str]) -> None:
         for key in keys:
             if key not in item:
                 raise ValueError(f"{name}[{i}] must have the keys {list(keys)}, missing {key!r}")
-        n = check_tensor(item["boxes"], f"{name}[{i}]['boxes']", shape=(None, 4)).shape[0]
+        n = _check_boxes(item["boxes"], f"{name}[{i}]['boxes']").shape[0]  # real and finite
         for key in keys[1:]:
             check_tensor(item[key], f"{name}[{i}][{key!r}]", shape=(n,))
-        if item["labels"].is_floating_point():
-            raise TypeError(f"{name}[{i}]['labels'] must be an integer tensor, got {item['labels'].dtype}")
-        if "iscrowd" in item and item["iscrowd"] is not None:
-            check_tensor(item["iscrowd"], f"{name}[{i}]['iscrowd']", shape=(n,))
+        labels = item["labels"]
+        if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+            raise TypeError(f"{name}[{i}]['labels'] must be an integer tensor, got {labels.dtype}")
+        if "scores" in keys:
+            check_tensor(item["scores"], f"{name}[{i}]['scores']", floating=True)
+            if bool(item["scores"].isnan().any()):
+                raise ValueError(f"{name}[{i}]['scores'] must not contain NaN")
+        crowd = item.get("iscrowd")
+        if crowd is not None:
+            check_tensor(crowd, f"{name}[{i}]['iscrowd']", shape=(n,))
+            if crowd.is_complex() or not bool(((crowd == 0) | (crowd == 1)).all()):
+                raise ValueError(f"{name}[{i}]['iscrowd'] must hold 0/1 or True/False, got {crowd.tolist()}")
 
 
 def _numpy(t: Tensor, dtype) -> np.ndarray:
@@ -330,8 +359,8 @@ def mean_average_precision(
     if iou_thresholds is None:
         thresholds = COCO_IOU_THRESHOLDS
     else:
-        thresholds = np.asarray(iou_thresholds, dtype=np.float64).reshape(-1)
-        if len(thresholds) == 0 or ((thresholds < 0) | (thresholds > 1)).any():
+        thresholds = _as_numpy(iou_thresholds, "iou_thresholds")
+        if len(thresholds) == 0 or not (np.isfinite(thresholds) & (thresholds >= 0) & (thresholds <= 1)).all():
             raise ValueError(f"iou_thresholds must be a non-empty list of numbers in [0, 1], got {iou_thresholds!r}")
 
     images = []

@@ -15,6 +15,10 @@ Conventions for classes that do not occur:
   other classes only (a NaN-mean), returning which classes counted if asked;
 * a class absent from the target but predicted somewhere has IoU 0 and counts.
 
+Inputs are checked through :mod:`course_utils.checks`: ``num_classes`` is at most
+:data:`MAX_NUM_CLASSES` (a ``[C, C]`` matrix must fit in memory), and a confusion matrix
+must hold counts (finite, non-negative whole numbers, in any real dtype).
+
 ``torchmetrics.classification.MulticlassJaccardIndex`` agrees on the mean
 (``average="macro"`` gives absent classes weight 0), but with ``average="none"`` it
 reports absent classes as ``zero_division`` (0 by default) instead of NaN. When its
@@ -23,11 +27,13 @@ reports absent classes as ``zero_division`` (0 by default) instead of NaN. When 
 """
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import torch
 from torch import Tensor
 
-from ..checks import check_positive_int, check_tensor
+from ..checks import check_bool, check_positive_int, check_tensor
 from ..references import not_an_answer, reference_of
 
 __all__ = [
@@ -41,15 +47,21 @@ __all__ = [
 ]
 
 _INT_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+#: Largest number of classes of a confusion matrix: [4096, 4096] int64 is 128 MiB.
+MAX_NUM_CLASSES = 4096
 
 
 def _valid_pixels(pred: Tensor, target: Tensor, num_classes: int, ignore_index: int | None) -> tuple[Tensor, Tensor]:
     """Check the label maps and return the flat ``(pred, target)`` of the pixels that count."""
     check_tensor(pred, "pred", dtypes=_INT_DTYPES)
     check_tensor(target, "target", dtypes=_INT_DTYPES)
-    check_positive_int(num_classes, "num_classes")
+    num_classes = check_positive_int(num_classes, "num_classes", maximum=MAX_NUM_CLASSES)
+    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, Integral)):
+        raise TypeError(f"ignore_index must be an int or None, got {type(ignore_index).__name__} ({ignore_index!r})")
     if pred.shape != target.shape:
         raise ValueError(f"pred and target must have the same shape, got {list(pred.shape)} and {list(target.shape)}")
+    if pred.device != target.device:
+        raise ValueError(f"target must be on the device of pred ({pred.device}), got {target.device}")
     pred, target = pred.reshape(-1).long(), target.reshape(-1).long()  # [P] pixels
     if ignore_index is not None:
         keep = target != ignore_index  # ignored pixels are decided by the target only
@@ -123,7 +135,14 @@ def _check_cm(cm: Tensor) -> Tensor:
     check_tensor(cm, "cm", ndim=2)
     if cm.shape[0] != cm.shape[1]:
         raise ValueError(f"cm must be a square [C, C] confusion matrix, got {list(cm.shape)}")
-    return cm.double()  # float64: large pixel counts, exact ratios, NaN for 0/0
+    if cm.dtype == torch.bool or cm.is_complex():
+        raise TypeError(f"cm must hold counts (an integer or float tensor), got dtype {cm.dtype}")
+    counts = cm.double()  # float64: large pixel counts, exact ratios, NaN for 0/0
+    bad = ~torch.isfinite(counts) | (counts < 0) | (counts != counts.round())  # [C, C]
+    if bool(bad.any()):
+        i, j = bad.nonzero()[0].tolist()
+        raise ValueError(f"cm must hold pixel counts (non-negative whole numbers), got {counts[i, j].item()} at [{i}, {j}]")
+    return counts
 
 
 def _as_weighted_pixels(cm: Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -191,6 +210,8 @@ def per_class_iou(cm: Tensor) -> Tensor:
 
 def _mean_iou_twin(cm, return_counted=False):
     """Twin of :func:`mean_iou`: the NaN-mean of :func:`_per_class_iou_twin`."""
+    _check_cm(cm)
+    check_bool(return_counted, "return_counted")
     iou = _per_class_iou_twin(cm)
     return (iou.nanmean(), ~iou.isnan()) if return_counted else iou.nanmean()
 
@@ -214,6 +235,8 @@ def mean_iou(cm: Tensor, return_counted: bool = False) -> Tensor | tuple[Tensor,
         >>> mean_iou(cm, return_counted=True)
         (tensor(0.7083, dtype=torch.float64), tensor([ True,  True, False]))
     """
+    _check_cm(cm)
+    check_bool(return_counted, "return_counted")
     iou = per_class_iou(cm)
     counted = ~torch.isnan(iou)
     value = iou.nanmean()
