@@ -14,10 +14,12 @@ Shapes follow PyTorch: images are ``Tensor[N, C, H, W]``.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
-from .checks import check_in, check_positive_int, check_tensor
+from .checks import check_bool, check_finite, check_in, check_number, check_positive_int, check_tensor
 from .references import reference_of
 
 __all__ = [
@@ -34,26 +36,34 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- batch norm
-def _check_bn_inputs(x: Tensor, gamma, beta, running_mean, running_var, momentum: float, eps: float) -> None:
+def _check_bn_inputs(x: Tensor, gamma, beta, running_mean, running_var, training, momentum: float, eps: float) -> None:
     check_tensor(x, "x", floating=True)
     if x.ndim < 2:
         raise ValueError(f"x must have shape [N, C, ...] (at least 2 dimensions), got {list(x.shape)}")
     num_channels = x.shape[1]
+    # Parameters and buffers in the dtype of x (float32 ones also serve half and bfloat16 inputs, as in torch).
+    allowed = (x.dtype, torch.float32) if x.dtype in (torch.float16, torch.bfloat16) else (x.dtype,)
     for name, t in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None:
-            check_tensor(t, name, shape=(num_channels,))
+            check_tensor(t, name, shape=(num_channels,), dtypes=allowed)
+            if t.device != x.device:
+                raise ValueError(f"{name} must be on the device of x ({x.device}), got {t.device}")
     if (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must be given together (or both None)")
-    if not 0.0 <= float(momentum) <= 1.0:
-        raise ValueError(f"momentum must be in [0, 1], got {momentum}")
-    if eps < 0:
-        raise ValueError(f"eps must be non-negative, got {eps}")
+    if running_mean is not None:
+        check_finite(running_mean, "running_mean")  # statistics: a NaN would spread to every output
+        check_finite(running_var, "running_var")
+        if bool((running_var < 0).any()):
+            raise ValueError(f"running_var must be non-negative (a variance), got {running_var.min().item()}")
+    check_bool(training, "training")
+    check_number(momentum, "momentum", low=0.0, high=1.0)
+    check_number(eps, "eps", low=0.0)
 
 
 def _batch_norm_twin(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     """Twin of the batch-norm references: ``torch.batch_norm`` (what ``F.batch_norm`` calls) after the same checks."""
-    _check_bn_inputs(x, gamma, beta, running_mean, running_var, momentum, eps)
-    if training and x.numel() // x.shape[1] < 2:
+    _check_bn_inputs(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    if training and x.shape[0] * math.prod(x.shape[2:]) < 2:
         raise ValueError(f"batch norm in training needs more than 1 value per channel, got shape {list(x.shape)}")
     use_batch_stats = training or running_mean is None  # no running statistics: the batch's, in both modes
     return torch.batch_norm(x, gamma, beta, running_mean, running_var, use_batch_stats, momentum, eps,
@@ -106,14 +116,16 @@ def batch_norm_forward(
         >>> rm, rv   # 0.9 * old + 0.1 * batch (mean 3 and 4, unbiased var 6.67)
         (tensor([0.3000, 0.4000]), tensor([1.5667, 1.5667]))
     """
-    _check_bn_inputs(x, gamma, beta, running_mean, running_var, momentum, eps)
+    _check_bn_inputs(x, gamma, beta, running_mean, running_var, training, momentum, eps)
     reduce_dims = [0] + list(range(2, x.ndim))  # every dim except the channel dim 1
     shape = [1, -1] + [1] * (x.ndim - 2)  # [1, C, 1, 1] for images: broadcasts over N, H, W
     use_batch_stats = training or running_mean is None
     if use_batch_stats:
-        n = x.numel() // x.shape[1]  # values per channel: N * H * W
+        n = x.shape[0] * math.prod(x.shape[2:])  # values per channel: N * H * W
         if training and n < 2:
             raise ValueError(f"batch norm in training needs more than 1 value per channel, got shape {list(x.shape)}")
+        if x.numel() == 0:  # no channel (or no value to normalize): nothing to compute or record
+            return x.clone()
         mean = x.mean(dim=reduce_dims)  # [C]
         var = x.var(dim=reduce_dims, unbiased=False)  # [C] biased: this is what normalizes the batch
         if training and running_mean is not None:
@@ -153,7 +165,7 @@ def batch_norm_forward_loop(
         >>> torch.allclose(a, b, atol=1e-6)
         True
     """
-    _check_bn_inputs(x, gamma, beta, running_mean, running_var, momentum, eps)
+    _check_bn_inputs(x, gamma, beta, running_mean, running_var, training, momentum, eps)
     out = torch.empty_like(x)
     use_batch_stats = training or running_mean is None
     for c in range(x.shape[1]):
@@ -208,6 +220,11 @@ class BatchNorm2dScratch(nn.Module):
     ) -> None:
         super().__init__()
         check_positive_int(num_features, "num_features")
+        check_number(eps, "eps", low=0.0)
+        if momentum is not None:
+            check_number(momentum, "momentum", low=0.0, high=1.0)
+        check_bool(affine, "affine")
+        check_bool(track_running_stats, "track_running_stats")
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -284,6 +301,7 @@ class DepthwiseSeparableConv(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor) -> Tensor:
+        _check_maps(x, self.depthwise.in_channels)
         x = self.relu(self.bn1(self.depthwise(x)))  # [N, C_in, H', W']
         x = self.relu(self.bn2(self.pointwise(x)))  # [N, C_out, H', W']
         return x
@@ -349,13 +367,38 @@ def depthwise_separable_cost(C: int, H: int, W: int, k: int = 3, C_out: int | No
 
 
 # --------------------------------------------------------------------------- residual blocks
+def _check_maps(x, channels: int) -> None:
+    """The input of a block: floating ``Tensor[N, channels, H, W]``."""
+    check_tensor(x, "x", ndim=4, floating=True)
+    if x.shape[1] != channels:
+        raise ValueError(f"x must have {channels} channels (shape [N, {channels}, H, W]), got {list(x.shape)}")
+
+
+def _check_conv_args(in_channels, out_channels, stride) -> None:
+    check_positive_int(in_channels, "in_channels")
+    check_positive_int(out_channels, "out_channels")
+    check_positive_int(stride, "stride")
+
+
 def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
-    """3x3 convolution with padding 1 and no bias (a BatchNorm follows)."""
+    """3x3 convolution with padding 1 and no bias (a BatchNorm follows).
+
+    Examples:
+        >>> conv3x3(16, 32, stride=2)
+        Conv2d(16, 32, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)
+    """
+    _check_conv_args(in_channels, out_channels, stride)
     return nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False)
 
 
 def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
-    """1x1 convolution with no bias (a BatchNorm follows)."""
+    """1x1 convolution with no bias (a BatchNorm follows).
+
+    Examples:
+        >>> conv1x1(64, 256)
+        Conv2d(64, 256, kernel_size=(1, 1), stride=(1, 1), bias=False)
+    """
+    _check_conv_args(in_channels, out_channels, stride)
     return nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False)
 
 
@@ -370,6 +413,7 @@ def _shortcut(in_channels: int, out_channels: int, stride: int, residual: bool) 
 def _basic_block_forward_twin(self, x):
     """Twin of :meth:`BasicBlock.forward`: torchvision's ``BasicBlock.forward`` (same attribute names)."""
     from torchvision.models.resnet import BasicBlock as TorchvisionBasicBlock
+    _check_maps(x, self.conv1.in_channels)
     if not self.residual:
         return self.relu(self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))))
     return TorchvisionBasicBlock.forward(self, x)
@@ -378,6 +422,7 @@ def _basic_block_forward_twin(self, x):
 def _bottleneck_forward_twin(self, x):
     """Twin of :meth:`Bottleneck.forward`: torchvision's ``Bottleneck.forward`` (same attribute names)."""
     from torchvision.models.resnet import Bottleneck as TorchvisionBottleneck
+    _check_maps(x, self.conv1.in_channels)
     if not self.residual:
         out = self.relu(self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))))
         return self.relu(self.bn3(self.conv3(out)))
@@ -419,6 +464,7 @@ class BasicBlock(nn.Module):
 
     @reference_of("03_architectures/residual_block_forward", twin=_basic_block_forward_twin)
     def forward(self, x: Tensor) -> Tensor:
+        _check_maps(x, self.conv1.in_channels)
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
@@ -468,6 +514,7 @@ class Bottleneck(nn.Module):
     # Withheld with BasicBlock.forward: the same answer with a third convolution.
     @reference_of("03_architectures/residual_block_forward", twin=_bottleneck_forward_twin)
     def forward(self, x: Tensor) -> Tensor:
+        _check_maps(x, self.conv1.in_channels)
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))  # [N, channels, H, W]
         out = self.relu(self.bn2(self.conv2(out)))  # [N, channels, H/s, W/s]

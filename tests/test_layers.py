@@ -1,9 +1,12 @@
 """Tests for course_utils.layers against torch.nn (BatchNorm2d, Conv2d) and hand formulas."""
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_utils import layers
 from course_utils.layers import (
     BasicBlock,
     BatchNorm2dScratch,
@@ -11,6 +14,8 @@ from course_utils.layers import (
     DepthwiseSeparableConv,
     batch_norm_forward,
     batch_norm_forward_loop,
+    conv1x1,
+    conv3x3,
     depthwise_separable_cost,
 )
 from course_utils.summary import summarize
@@ -205,3 +210,51 @@ def test_residual_block_errors():
         BasicBlock(4, 4, stride=0)
     with pytest.raises(ValueError, match="residual"):
         Bottleneck(4, 4, residual="yes")
+
+
+@pytest.mark.parametrize("fn", [batch_norm_forward, batch_norm_forward_loop, layers._batch_norm_twin])
+def test_batch_norm_checks_statistics_eps_and_dtypes(fn):
+    x = _randn(4, 2, 3, 3)
+    # integer running statistics used to fail in an in-place cast deep inside torch
+    with pytest.raises(TypeError, match=r"running_mean must have dtype in \(float32\), got int64"):
+        fn(x, None, None, torch.zeros(2, dtype=torch.int64), torch.ones(2, dtype=torch.int64), training=True)
+    with pytest.raises(TypeError, match=r"gamma must have dtype in \(float32\), got float64"):
+        fn(x, torch.ones(2, dtype=torch.float64), None, None, None, training=True)
+    # a negative running_var or eps=nan used to give NaN everywhere
+    with pytest.raises(ValueError, match="running_var must be non-negative .*got -1.0"):
+        fn(x, None, None, torch.zeros(2), torch.tensor([1.0, -1.0]), training=False)
+    with pytest.raises(ValueError, match="running_mean must be finite, got nan at index"):
+        fn(x, None, None, torch.tensor([0.0, math.nan]), torch.ones(2), training=False)
+    with pytest.raises(ValueError, match="eps must be a finite number >= 0, got nan"):
+        fn(x, None, None, None, None, training=True, eps=math.nan)
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\], got 1.5"):
+        fn(x, None, None, torch.zeros(2), torch.ones(2), training=True, momentum=1.5)
+    with pytest.raises(TypeError, match="momentum must be a real number, got str"):
+        fn(x, None, None, torch.zeros(2), torch.ones(2), training=True, momentum="0.1")
+    with pytest.raises(TypeError, match="training must be True or False, got str"):
+        fn(x, None, None, None, None, training="False")
+    # no channel: an empty result, as for any empty input
+    assert fn(_randn(4, 0, 3, 3), None, None, torch.zeros(0), torch.ones(0), training=True).shape == (4, 0, 3, 3)
+
+
+def test_conv3x3_and_conv1x1():
+    conv = conv3x3(4, 6, stride=2)
+    assert (conv.kernel_size, conv.stride, conv.padding, conv.bias) == ((3, 3), (2, 2), (1, 1), None)
+    assert conv(torch.zeros(1, 4, 7, 8)).shape == (1, 6, 4, 4)  # 'same' padding, then the stride
+    conv = conv1x1(4, 6)
+    assert (conv.kernel_size, conv.stride, conv.padding, conv.bias) == ((1, 1), (1, 1), (0, 0), None)
+    assert conv(torch.zeros(1, 4, 7, 8)).shape == (1, 6, 7, 8)
+    assert sum(p.numel() for p in conv.parameters()) == 4 * 6  # no bias: a BatchNorm follows
+    for fn in (conv3x3, conv1x1):
+        with pytest.raises(ValueError, match="out_channels must be a positive integer, got 0"):
+            fn(4, 0)
+        with pytest.raises(TypeError, match="stride must be an int, got float"):
+            fn(4, 6, stride=1.5)
+
+
+@pytest.mark.parametrize("block", [BasicBlock(4, 4), Bottleneck(16, 4), DepthwiseSeparableConv(4, 8)])
+def test_blocks_check_their_input(block):
+    with pytest.raises(TypeError, match="x must be a torch.Tensor, got list"):
+        block([[0.0]])
+    with pytest.raises(ValueError, match="x must have .* channels"):
+        block(torch.zeros(1, 3, 4, 4))
