@@ -185,9 +185,12 @@ def _course_config_text(s: Settings) -> str:
     return CONFIG.read_text() + extra
 
 
-def prepare_course(s: Settings, log=print) -> str:
+def prepare_course(s: Settings, log=print, shared=None) -> str:
     """Make ``<out>/course`` and generate the chapter into its gradebook (when needed).
 
+    ``shared`` is the work queue of several graders on one PostgreSQL gradebook
+    (:class:`autograder.tools.workqueue.WorkQueue`): when another grader already wrote this
+    version of the assignment into the gradebook, only the local copy is generated.
     Returns the assignment hash (changes when the solution or the config changes)."""
     from nbgrader.api import Gradebook
     from autograder.tools.build import solution_path
@@ -212,8 +215,13 @@ def prepare_course(s: Settings, log=print) -> str:
             nbformat.write(nb, target)
         else:
             write_source(s.chapter, root)
-        nbgrader(["generate_assignment", s.chapter, "--force"], root)
+        # nbgrader re-creates the cells of an assignment without submissions: not under a
+        # grader that may be starting on the shared gradebook.
+        local_only = known and shared is not None and shared.gradebook_has(ahash)
+        nbgrader(["generate_assignment", s.chapter, "--force", *(["--no-db"] if local_only else [])], root)
         collect.write_atomic(stamp, ahash)
+    if shared is not None:
+        shared.gradebook_written(ahash)
     with Gradebook(s.url, COURSE_ID) as gb:
         duedate = collect.parse_timestamp(s.deadline) if s.deadline else None
         gb.update_or_create_assignment(s.chapter, duedate=duedate)
@@ -711,6 +719,12 @@ def grade_pending(s: Settings, pending: list[str], mode: str, log=print) -> dict
     return results
 
 
+def _shared_queue(s: Settings):
+    """The work queue shared by every grader of a PostgreSQL gradebook, or None."""
+    from autograder.tools import workqueue
+    return workqueue.WorkQueue(s) if workqueue.wanted(s) else None
+
+
 def load_results(s: Settings, students: list[str], fresh: dict[str, Result] | None = None) -> dict[str, Result]:
     """Every student's latest result, from the markers (written after the gradebook);
     ``fresh`` supplies this run's results for students without a marker (grader errors)."""
@@ -778,22 +792,29 @@ def run(s: Settings, log=print, review_checks: list[ReviewCheck] | None = None) 
     is graded when the reference solution does not earn full marks in the sandbox.
     """
     out = Path(s.out)
+    # A PostgreSQL gradebook: students come from the work queue that every grader of the
+    # class shares (autograder/tools/workqueue.py); the set-up runs one grader at a time.
+    shared = _shared_queue(s)
     with _run_lock(out):
         mode = sandbox.detect_mode(s.sandbox_mode, log)
         warning = sandbox.warning_for(mode)
         if warning:
             log(warning)
-        ahash = prepare_course(s, log)
-        students, pending = stage_submissions(s, ahash, log)
-        if pending and s.canary:
-            check_canary(s, ahash, mode, log)
+        with shared.setup() if shared else contextlib.nullcontext():
+            ahash = prepare_course(s, log, shared=shared)
+            students, pending = stage_submissions(s, ahash, log)
+            if shared:
+                pending = shared.enqueue(students)
+            if pending and s.canary:
+                check_canary(s, ahash, mode, log)
         log(f"{s.chapter}: {len(students)} submissions, {len(students) - len(pending)} already graded, "
-            f"{len(pending)} to grade with {min(s.workers, max(1, len(pending)))} workers (sandbox: {mode})")
+            f"{len(pending)} to grade with {min(s.workers, max(1, len(pending)))} workers (sandbox: {mode})"
+            + (" from the queue shared with other graders" if shared else ""))
         start = time.monotonic()
-        fresh = grade_pending(s, pending, mode, log)
+        fresh = (shared.grade if shared else grade_pending)(s, pending, mode, log)
         if pending:
-            log(f"graded {len(pending)} notebooks in {time.monotonic() - start:.0f} s")
-        results = load_results(s, students, fresh)
+            log(f"graded {len(fresh) if shared else len(pending)} notebooks in {time.monotonic() - start:.0f} s")
+        results = shared.load_results(students) if shared else load_results(s, students, fresh)
         for check in (REVIEW_CHECKS if review_checks is None else review_checks):
             for student, extra in (check(s, results) or {}).items():
                 if student in results:
