@@ -16,12 +16,14 @@ Conventions:
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from course_utils.checks import check_positive_int, check_tensor
+from course_utils.checks import check_number, check_positive_int, check_tensor
 from course_utils.references import reference_of
 
 __all__ = [
@@ -41,14 +43,22 @@ __all__ = [
 # --------------------------------------------------------------------------- checks
 
 
-def _check_points(a: Tensor, name: str) -> Tensor:
-    check_tensor(a, name, ndim=2, floating=True)
+def _check_points(a: Tensor, name: str, like: Tensor | None = None, like_name: str = "") -> Tensor:
+    """Points ``Tensor[M, D]``: floating and finite (coordinates), with the D and device of ``like``."""
+    if like is None:
+        check_tensor(a, name, ndim=2, floating=True, finite=True)
+    else:
+        check_tensor(a, name, shape=(None, like.shape[1]), floating=True, finite=True)
+        if a.device != like.device:
+            raise ValueError(f"{name} must be on the device of {like_name} ({like.device}), got {a.device}")
     return a
 
 
 def _check_scores_labels(scores: Tensor, labels: Tensor) -> None:
-    check_tensor(scores, "scores", ndim=2, floating=True)
+    check_tensor(scores, "scores", ndim=2, floating=True, finite=True)
     check_tensor(labels, "labels", shape=(scores.shape[0],), dtypes=(torch.int64,))
+    if labels.device != scores.device:
+        raise ValueError(f"labels must be on the device of scores ({scores.device}), got {labels.device}")
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= scores.shape[1]):
         raise ValueError(f"labels must lie in 0..{scores.shape[1] - 1} (one per column of scores), "
                          f"got values in {int(labels.min())}..{int(labels.max())}")
@@ -57,7 +67,9 @@ def _check_scores_labels(scores: Tensor, labels: Tensor) -> None:
 def _check_knn(train_x: Tensor, train_y: Tensor, test_x: Tensor, k: int) -> None:
     _check_points(train_x, "train_x")
     check_tensor(train_y, "train_y", shape=(train_x.shape[0],), dtypes=(torch.int64,))
-    check_tensor(test_x, "test_x", shape=(None, train_x.shape[1]), floating=True)
+    if train_y.device != train_x.device:
+        raise ValueError(f"train_y must be on the device of train_x ({train_x.device}), got {train_y.device}")
+    _check_points(test_x, "test_x", train_x, "train_x")
     check_positive_int(k, "k")
     if k > train_x.shape[0]:
         raise ValueError(f"k must be at most the number of training points ({train_x.shape[0]}), got {k}")
@@ -83,20 +95,27 @@ def pairwise_distances_loop(a: Tensor, b: Tensor) -> Tensor:
         tensor([[5., 1.]])
     """
     _check_points(a, "a")
-    check_tensor(b, "b", shape=(None, a.shape[1]), floating=True)
-    out = a.new_zeros(a.shape[0], b.shape[0])
-    for i in range(a.shape[0]):
-        for j in range(b.shape[0]):
-            out[i, j] = torch.sqrt(((a[i] - b[j]) ** 2).sum())
-    return out
+    _check_points(b, "b", a, "a")
+    rows, b_rows = [], b.tolist()
+    for p in a.tolist():
+        # sqrt(sum_k (p_k - q_k) ** 2) for every row q of b, in Python floats (math.dist cannot
+        # overflow on the squares)
+        rows.append([math.dist(p, q) for q in b_rows])
+    out = torch.tensor(rows, dtype=torch.float64, device=a.device).reshape(a.shape[0], b.shape[0])
+    return out.to(torch.promote_types(a.dtype, b.dtype))
 
 
 def pairwise_distances(a: Tensor, b: Tensor) -> Tensor:
     """Vectorized Euclidean distances through ``||a||^2 + ||b||^2 - 2 a.b`` (one matrix product).
 
+    The squares of large coordinates would overflow (1e20 squared is inf in float32, and
+    inf - inf is NaN), so both sets are first divided by a power of two above their largest
+    absolute value (exactly) and the distances multiplied back: the same distances, for any
+    finite input.
+
     Args:
-        a: ``Tensor[M, D]``.
-        b: ``Tensor[N, D]``.
+        a: ``Tensor[M, D]`` float, finite.
+        b: ``Tensor[N, D]`` float, finite (float32 and float64 mix: the result is float64).
 
     Returns:
         ``Tensor[M, N]``, the same values as :func:`pairwise_distances_loop` up to rounding.
@@ -106,12 +125,23 @@ def pairwise_distances(a: Tensor, b: Tensor) -> Tensor:
         tensor([[5., 1.]])
     """
     _check_points(a, "a")
-    check_tensor(b, "b", shape=(None, a.shape[1]), floating=True)
+    _check_points(b, "b", a, "a")
+    dtype = torch.promote_types(a.dtype, b.dtype)
+    a, b = a.to(dtype), b.to(dtype)
+    if a.numel() == 0 or b.numel() == 0:  # no point, or no feature: every distance is 0
+        return a.new_zeros(a.shape[0], b.shape[0])
+    largest = torch.maximum(a.detach().abs().amax(), b.detach().abs().amax())
+    # A power of two >= every |coordinate| (1 for all zeros): dividing by it is exact, so
+    # the distances are bit for bit those of the unscaled formula wherever that one is finite.
+    max_exponent = math.frexp(torch.finfo(dtype).max)[1] - 1  # 2**128 itself is inf in float32
+    exponent = torch.frexp(largest).exponent.clamp(max=max_exponent)
+    scale = torch.ldexp(torch.ones_like(largest), exponent)
+    a, b = a / scale, b / scale  # |coordinates| <= 1: the squares below cannot overflow
     aa = (a * a).sum(dim=1, keepdim=True)  # [M, 1]
     bb = (b * b).sum(dim=1)[None, :]  # [1, N]
     sq = aa + bb - 2.0 * a @ b.T  # [M, N]
     # Cancellation can make a true 0 slightly negative; sqrt of that would be nan.
-    return sq.clamp_min(0.0).sqrt()
+    return sq.clamp_min(0.0).sqrt() * scale
 
 
 # --------------------------------------------------------------------------- k-NN
@@ -133,7 +163,9 @@ def _knn_vote(dist: Tensor, train_y: Tensor, k: int) -> Tensor:
 def _knn_predict_loop_twin(train_x, train_y, test_x, k=1):
     """Twin of :func:`knn_predict_loop`: ``torch.cdist`` and scikit-learn's ``KNeighborsClassifier``."""
     _check_knn(train_x, train_y, test_x, k)
-    return _knn_vote(torch.cdist(test_x, train_x, compute_mode="donot_use_mm_for_euclid_dist"), train_y, k)
+    dtype = torch.promote_types(train_x.dtype, test_x.dtype)
+    return _knn_vote(torch.cdist(test_x.to(dtype), train_x.to(dtype), compute_mode="donot_use_mm_for_euclid_dist"),
+                     train_y, k)
 
 
 @reference_of("01_linear_models/knn_predict", twin=_knn_predict_loop_twin)
@@ -206,15 +238,18 @@ def knn_predict(train_x: Tensor, train_y: Tensor, test_x: Tensor, k: int = 1, *,
     """
     _check_knn(train_x, train_y, test_x, k)
     check_positive_int(chunk, "chunk")
-    num_classes = int(train_y.max()) + 1 if train_y.numel() else 1
+    # Votes are counted per *distinct* label (at most N of them), not per label value: a label
+    # of 10**12 must not ask for a table of 10**12 counts. unique() sorts, so the first
+    # maximum of a row is still the smallest label.
+    classes, compact = torch.unique(train_y, sorted=True, return_inverse=True)  # [U], [N] in 0..U-1
     preds = []
     for start in range(0, test_x.shape[0], chunk):
         dist = pairwise_distances(test_x[start:start + chunk], train_x)  # [m, N]
         nearest = dist.argsort(dim=1, stable=True)[:, :k]  # [m, k]
-        neighbour_labels = train_y[nearest]  # [m, k]
-        votes = torch.zeros(neighbour_labels.shape[0], num_classes, dtype=torch.int64, device=test_x.device)
-        votes.scatter_add_(1, neighbour_labels, torch.ones_like(neighbour_labels))  # [m, C]
-        preds.append(votes.argmax(dim=1))  # argmax returns the first maximum = the smallest label
+        neighbour_labels = compact[nearest]  # [m, k]
+        votes = torch.zeros(neighbour_labels.shape[0], classes.shape[0], dtype=torch.int64, device=test_x.device)
+        votes.scatter_add_(1, neighbour_labels, torch.ones_like(neighbour_labels))  # [m, U]
+        preds.append(classes[votes.argmax(dim=1)])  # argmax returns the first maximum = the smallest label
     if not preds:
         return torch.zeros(0, dtype=torch.int64, device=test_x.device)
     return torch.cat(preds)
@@ -306,6 +341,7 @@ def softmax_cross_entropy(scores: Tensor, labels: Tensor) -> tuple[Tensor, Tenso
 def _multiclass_hinge_twin(scores, labels, margin=1.0):
     """Twin of the hinge references: ``C * F.multi_margin_loss``, its gradient by autograd."""
     _check_scores_labels(scores, labels)
+    margin = check_number(margin, "margin")
     if scores.shape[0] == 0:
         return scores.new_zeros(()), torch.zeros_like(scores)
     num_classes = scores.shape[1]  # multi_margin_loss also averages over the classes
@@ -339,6 +375,7 @@ def multiclass_hinge_loop(scores: Tensor, labels: Tensor, margin: float = 1.0) -
         (2.9, [[-1.0, 1.0, 0.0]])
     """
     _check_scores_labels(scores, labels)
+    margin = check_number(margin, "margin")
     n, c = scores.shape
     total = scores.new_zeros(())
     dscores = torch.zeros_like(scores)
@@ -376,6 +413,7 @@ def multiclass_hinge(scores: Tensor, labels: Tensor, margin: float = 1.0) -> tup
         695.45
     """
     _check_scores_labels(scores, labels)
+    margin = check_number(margin, "margin")
     n = scores.shape[0]
     if n == 0:
         return scores.new_zeros(()), torch.zeros_like(scores)
@@ -404,6 +442,9 @@ def l2_regularization_loop(weight: Tensor, reg: float) -> tuple[Tensor, Tensor]:
         (2.5, [[1.0, -2.0]])
     """
     check_tensor(weight, "weight", floating=True)
+    reg = check_number(reg, "reg", low=0.0)
+    if reg == 0:  # no penalty, even where weight**2 would overflow (0 * inf is NaN)
+        return weight.new_zeros(()), torch.zeros_like(weight)
     flat = weight.reshape(-1)
     total = weight.new_zeros(())
     grad = torch.zeros_like(flat)
@@ -424,4 +465,7 @@ def l2_regularization(weight: Tensor, reg: float) -> tuple[Tensor, Tensor]:
         (2.5, [[1.0, -2.0]])
     """
     check_tensor(weight, "weight", floating=True)
+    reg = check_number(reg, "reg", low=0.0)
+    if reg == 0:  # no penalty, even where weight**2 would overflow (0 * inf is NaN)
+        return weight.new_zeros(()), torch.zeros_like(weight)
     return reg * (weight * weight).sum(), (2.0 * reg) * weight.detach()

@@ -1,9 +1,12 @@
 """Tests for course_utils.linear: loop vs vectorized vs PyTorch (cdist, cross_entropy, multi_margin_loss, autograd)."""
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from course_utils.gradcheck import gradient_check
+from course_utils import linear as L
 from course_utils.linear import (
     knn_predict,
     knn_predict_loop,
@@ -84,7 +87,7 @@ def test_knn_input_checks():
     x, y = torch.zeros(4, 2), torch.zeros(4, dtype=torch.int64)
     with pytest.raises(ValueError, match="at most"):
         knn_predict(x, y, x, 5)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"train_y must have dtype in \(int64\), got float32"):
         knn_predict(x, y.float(), x, 1)
     with pytest.raises(ValueError, match="shape"):
         knn_predict(x, y, torch.zeros(3, 5), 1)
@@ -134,7 +137,7 @@ def test_softmax_ce_gradcheck_and_empty():
 def test_softmax_ce_input_checks():
     with pytest.raises(ValueError, match="0..2"):
         softmax_cross_entropy(torch.zeros(2, 3), torch.tensor([0, 3]))
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"labels must have dtype in \(int64\), got float32"):
         softmax_cross_entropy(torch.zeros(2, 3), torch.tensor([0.0, 1.0]))
     with pytest.raises(ValueError, match="shape"):
         softmax_cross_entropy(torch.zeros(2, 3), torch.tensor([0, 1, 2]))
@@ -184,3 +187,45 @@ def test_l2_regularization():
         torch.testing.assert_close(loss, expected.detach())
         torch.testing.assert_close(grad, leaf.grad)
     assert float(l2_regularization(torch.zeros(0, 3), 1.0)[0]) == 0.0
+
+
+@pytest.mark.parametrize("fn", [pairwise_distances, pairwise_distances_loop])
+def test_pairwise_distances_of_large_and_mixed_inputs(fn):
+    # large finite coordinates used to give NaN (inf - inf) in the vectorized version
+    a = torch.tensor([[1e20, 0.0], [0.0, -3e19]])
+    d = fn(a, a)
+    assert torch.isfinite(d).all() and d.diagonal().eq(0).all()
+    torch.testing.assert_close(d[0, 1], torch.tensor(math.hypot(1e20, 3e19)))
+    # float32 with float64 used to raise a matmul dtype error: the result is float64
+    mixed = fn(torch.zeros(2, 3), torch.ones(4, 3, dtype=torch.float64))
+    assert mixed.dtype == torch.float64 and torch.allclose(mixed, torch.full((2, 4), math.sqrt(3), dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"a must be finite, got inf at index \[0, 1\]"):
+        fn(torch.tensor([[0.0, math.inf]]), torch.zeros(1, 2))
+    with pytest.raises(ValueError, match=r"b must have shape \[\*, 2\], got \[1, 3\]"):
+        fn(torch.zeros(1, 2), torch.zeros(1, 3))
+
+
+@pytest.mark.parametrize("fn", [knn_predict, knn_predict_loop, L._knn_predict_twin])
+def test_knn_with_huge_labels_does_not_build_a_dense_table(fn):
+    # a label of 10**12 used to ask for a [M, 10**12] vote table (terabytes)
+    train_x = torch.tensor([[0.0], [1.0], [5.0], [6.0]])
+    train_y = torch.tensor([10**12, 10**12, 3, 7])
+    assert fn(train_x, train_y, torch.tensor([[0.2], [5.4], [5.6]]), k=1).tolist() == [10**12, 3, 7]
+    assert fn(train_x, train_y, torch.tensor([[5.5]]), k=2).tolist() == [3]  # a tie: the smallest label wins
+
+
+@pytest.mark.parametrize("fn", [multiclass_hinge, multiclass_hinge_loop, softmax_cross_entropy, softmax_cross_entropy_loop])
+def test_losses_refuse_non_finite_scores(fn):
+    with pytest.raises(ValueError, match=r"scores must be finite, got nan at index \[1, 0\]"):
+        fn(torch.tensor([[0.0, 1.0], [math.nan, 0.0]]), torch.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("fn", [L.l2_regularization, L.l2_regularization_loop])
+def test_l2_regularization_checks_reg(fn):
+    w = torch.tensor([[1e30, -2.0]])  # w**2 overflows float32
+    loss, grad = fn(w, 0.0)
+    assert float(loss) == 0.0 and grad.eq(0).all()  # no 0 * inf = NaN
+    with pytest.raises(ValueError, match="reg must be >= 0, got -1"):
+        fn(w, -1)
+    with pytest.raises(ValueError, match="reg must be a finite number >= 0, got nan"):
+        fn(w, math.nan)
