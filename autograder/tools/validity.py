@@ -1589,8 +1589,10 @@ def _report(plan: Plan, extra: list[Submission], outcomes: dict[tuple[str, str],
     problems: list[str] = []
     replaced = {s.student.rsplit("-", 1)[0] for s in extra if s.student.endswith(("-pure", "-alts"))}
     cpu = sum(o.cpu for (ch, _), o in outcomes.items() if ch == name)
-    n_variants = sum(v.kind in ("mutant", "alternative", "precision") for v in plan.variants)
-    log(f"{name}: {n_variants} mutants, alternatives and precision twins, {len(plan.units)} units, "
+    count = {k: sum(v.kind == k for v in plan.variants) for k in ("mutant", "alternative", "precision")}
+    stated = sorted(t for t, kinds in plan.decl.items() if "dtype-stated" in kinds)
+    log(f"{name}: {count['mutant']} mutants, {count['alternative']} alternatives, {count['precision']} precision "
+        f"twins (tests declaring dtype-stated: {', '.join(stated) or 'none'}), {len(plan.units)} units, "
         f"graded as {len(plan.submissions) + len(extra)} submissions ({cpu:.0f} s CPU); lean submissions keep "
         f"{len(plan.keep)} of {sum(c.cell_type == 'code' for c in plan.solution.cells)} code cells")
     runs = []
