@@ -86,4 +86,5 @@ def test_decoders_train(cls):
 def test_attention_weights_sum_to_one():
     decoder = C.AttentionCaptionDecoder(8, 3, len(C.CAPTION_TOKENS))
     _, weights = decoder(torch.randn(2, 8, 3, 3), torch.ones(2, 4, dtype=torch.long), return_attention=True)
-    torch.testing.assert_close(weights.sum(-1), torch.ones(2, 4))
+    assert weights.shape == (2, 2, 4, 9)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(2, 2, 4))

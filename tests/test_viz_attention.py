@@ -27,3 +27,9 @@ def test_attention_maps_figure_and_draw():
     plt.close(fig)
     with pytest.raises(ValueError):
         VA.draw_attention(ax, torch.rand(3, 8, 8), torch.rand(5))
+
+
+def test_caption_attention_one_row_per_head():
+    fig = VA.show_caption_attention(torch.rand(3, 32, 32), ["a", "star", "."], torch.rand(2, 3, 64))
+    assert len(fig.axes) == 8 and [ax.get_title() for ax in fig.axes][::4] == ["head 1", "head 2"]
+    plt.close(fig)

@@ -30,52 +30,9 @@ from typing import Sequence
 from course_utils.checks import check_positive_int
 from course_utils.references import reference_of
 
-__all__ = ["ngrams", "clipped_counts", "brevity_penalty", "bleu", "exact_match"]
+__all__ = ["bleu", "exact_match"]
 
 Sentence = Sequence[str]
-
-
-def ngrams(tokens: Sentence, n: int) -> Counter:
-    """How often each n-gram (a tuple of ``n`` tokens) occurs.
-
-    Examples:
-        >>> sorted(ngrams(["a", "red", "a", "red"], 2).items())
-        [(('a', 'red'), 2), (('red', 'a'), 1)]
-    """
-    check_positive_int(n, "n")
-    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
-
-
-def clipped_counts(candidate: Sentence, references: Sequence[Sentence], n: int) -> tuple[int, int]:
-    """``(correct, total)`` n-grams of one candidate, each n-gram's count clipped by the references.
-
-    Examples:
-        >>> clipped_counts("a a a a".split(), ["a red star".split()], 1)
-        (1, 4)
-    """
-    counts = ngrams(candidate, n)
-    most = Counter()
-    for reference in references:
-        most |= ngrams(reference, n)  # element-wise maximum over the references
-    return sum(min(c, most[g]) for g, c in counts.items()), sum(counts.values())
-
-
-def _closest_length(candidate_length: int, references: Sequence[Sentence]) -> int:
-    return min((abs(len(r) - candidate_length), len(r)) for r in references)[1]  # ties: the shorter
-
-
-def brevity_penalty(candidate_length: int, reference_length: int) -> float:
-    """``1`` if ``c > r`` else ``exp(1 - r / c)`` (0 for an empty candidate corpus).
-
-    Examples:
-        >>> round(brevity_penalty(3, 4), 4), brevity_penalty(5, 4)
-        (0.7165, 1.0)
-    """
-    if candidate_length > reference_length:
-        return 1.0
-    if candidate_length == 0:
-        return 0.0
-    return math.exp(1 - reference_length / candidate_length)
 
 
 def _check_corpus(candidates, references, n: int) -> None:
@@ -129,19 +86,26 @@ def bleu(candidates: Sequence[Sentence], references: Sequence[Sequence[Sentence]
         0.7165
     """
     _check_corpus(candidates, references, n)
-    correct, total = [0] * n, [0] * n
+    correct, total = [0] * n, [0] * n  # clipped and all candidate n-grams, per order, over the corpus
     candidate_length = reference_length = 0
     for candidate, refs in zip(candidates, references):
         candidate_length += len(candidate)
-        reference_length += _closest_length(len(candidate), refs)
+        reference_length += min((abs(len(r) - len(candidate)), len(r)) for r in refs)[1]  # closest; ties: shorter
         for k in range(1, n + 1):
-            c, t = clipped_counts(candidate, refs, k)
-            correct[k - 1] += c
-            total[k - 1] += t
-    if min(correct) == 0:  # some precision is 0 (or has no n-grams): log 0
+            counts = Counter(tuple(candidate[i:i + k]) for i in range(len(candidate) - k + 1))
+            most = Counter()
+            for r in refs:
+                most |= Counter(tuple(r[i:i + k]) for i in range(len(r) - k + 1))  # max count over references
+            correct[k - 1] += sum(min(c, most[g]) for g, c in counts.items())  # clipped
+            total[k - 1] += sum(counts.values())
+    if min(correct) == 0:  # some precision is 0 (or there are no n-grams at all): BLEU is 0
         return 0.0
     log_precision = sum(math.log(c / t) for c, t in zip(correct, total)) / n
-    return brevity_penalty(candidate_length, reference_length) * math.exp(log_precision)
+    if candidate_length > reference_length:
+        penalty = 1.0
+    else:
+        penalty = math.exp(1 - reference_length / candidate_length)
+    return penalty * math.exp(log_precision)
 
 
 def exact_match(candidates: Sequence[Sentence], references: Sequence[Sequence[Sentence]]) -> float:

@@ -22,10 +22,11 @@ Models (image ``Tensor[B, 3, S, S]`` in [0, 1]; features ``Tensor[B, C, S/4, S/4
   every step next to the previous word (Show and Tell's decoder with the image injected
   at every step, which trains faster than giving it only as the initial state).
 * :class:`AttentionCaptionDecoder`: an LSTM over the words whose state, at every step,
-  *queries* the grid: dot-product scores with every cell, softmax weights, and the
-  weighted sum of the cells (the context) go with the state into the word classifier
-  (Luong et al., 2015, global attention; Show, Attend and Tell feeds the context back
-  into the LSTM too, at the price of a step-by-step loop in training).
+  *queries* the grid (with two heads by default): dot-product scores with every cell,
+  softmax weights, and the weighted sums of the cells (the contexts) go with the state
+  into the word classifier (Luong et al., 2015, global attention; Show, Attend and Tell
+  feeds the context back into the LSTM too, at the price of a step-by-step loop in
+  training, which did not caption these scenes any better).
 
 Both decoders take the previous words (teacher forcing in training) and return
 next-word logits; :meth:`init_state` and :meth:`step` drive
@@ -338,41 +339,45 @@ class CaptionDecoder(nn.Module):
 
 
 class AttentionCaptionDecoder(nn.Module):
-    """An LSTM captioner that looks at the feature grid through dot-product attention.
+    """An LSTM captioner that looks at the feature grid through multi-head dot-product attention.
 
-    At step ``t`` the LSTM state ``h_t`` (which has read the previous words) becomes a
-    query ``q_t = W_q h_t``; every grid cell ``i`` has a vector ``f_i`` (its features
-    plus a learned position embedding, so that attention also knows *where* a cell is);
-    the scores ``e_ti = q_t . f_i / sqrt(C)`` become weights ``a_t = softmax(e_t)`` and the
-    context ``c_t = sum_i a_ti f_i``; the word classifier reads ``[h_t, c_t]``.
+    At step ``t`` the LSTM state ``h_t`` (which has read the previous words) becomes one
+    query per head, ``q_t^j = W_q^j h_t``; every grid cell ``i`` has a vector ``f_i`` (its
+    features plus a learned position embedding, so that attention also knows *where* a
+    cell is); head ``j`` scores the cells ``e_ti^j = q_t^j . f_i / sqrt(C)``, turns the scores
+    into weights ``a_t^j = softmax(e_t^j)`` and takes the context ``c_t^j = sum_i a_ti^j f_i``;
+    the word classifier reads ``[h_t, c_t^1, ..., c_t^h]``. Two heads can look at two
+    objects at once, which a relation ("above") needs.
 
     Args:
         feature_channels, grid, vocab_size, embed_dim, hidden_dim: as :class:`CaptionDecoder`.
+        num_heads: number of attention heads.
 
     ``forward(features, inputs, return_attention=False)`` returns the logits
-    ``Tensor[B, L, V]`` and, if asked, the weights ``Tensor[B, L, grid * grid]``.
+    ``Tensor[B, L, V]`` and, if asked, the weights ``Tensor[B, num_heads, L, grid * grid]``.
 
     Examples:
         >>> dec = AttentionCaptionDecoder(64, 8, len(CAPTION_TOKENS))
         >>> logits, weights = dec(torch.zeros(2, 64, 8, 8), torch.ones(2, 5, dtype=torch.long), return_attention=True)
         >>> logits.shape, weights.shape
-        (torch.Size([2, 5, 44]), torch.Size([2, 5, 64]))
+        (torch.Size([2, 5, 44]), torch.Size([2, 2, 5, 64]))
     """
 
     def __init__(self, feature_channels: int, grid: int, vocab_size: int, embed_dim: int = 32,
-                 hidden_dim: int = 128) -> None:
+                 hidden_dim: int = 128, num_heads: int = 2) -> None:
         super().__init__()
         for name, value in (("feature_channels", feature_channels), ("grid", grid), ("vocab_size", vocab_size),
-                            ("embed_dim", embed_dim), ("hidden_dim", hidden_dim)):
+                            ("embed_dim", embed_dim), ("hidden_dim", hidden_dim), ("num_heads", num_heads)):
             check_positive_int(value, name)
+        self.num_heads = num_heads
         self.position = nn.Parameter(torch.randn(1, grid * grid, feature_channels) * 0.1)
         self.image = nn.Sequential(nn.Flatten(), nn.Linear(feature_channels * grid * grid, hidden_dim), nn.ReLU())
         self.init_h = nn.Linear(hidden_dim, hidden_dim)
         self.init_c = nn.Linear(hidden_dim, hidden_dim)
         self.embed = nn.Embedding(vocab_size, embed_dim)
         self.lstm = nn.LSTM(embed_dim, hidden_dim, batch_first=True)
-        self.query = nn.Linear(hidden_dim, feature_channels)
-        self.out = nn.Sequential(nn.Linear(hidden_dim + feature_channels, hidden_dim), nn.Tanh(),
+        self.query = nn.Linear(hidden_dim, num_heads * feature_channels)
+        self.out = nn.Sequential(nn.Linear(hidden_dim + num_heads * feature_channels, hidden_dim), nn.Tanh(),
                                  nn.Linear(hidden_dim, vocab_size))
 
     def cells(self, features: Tensor) -> Tensor:
@@ -380,10 +385,14 @@ class AttentionCaptionDecoder(nn.Module):
         return features.flatten(2).transpose(1, 2) + self.position  # [B, P, C]
 
     def attend(self, cells: Tensor, hidden: Tensor) -> tuple[Tensor, Tensor]:
-        """Context ``[B, L, C]`` and weights ``[B, L, P]`` for LSTM states ``hidden [B, L, H]``."""
-        scores = self.query(hidden) @ cells.transpose(1, 2) / math.sqrt(cells.shape[-1])  # [B, L, P]
+        """Contexts ``[B, L, heads * C]`` and weights ``[B, heads, L, P]`` for LSTM states ``hidden [B, L, H]``."""
+        b, length, _ = hidden.shape
+        c = cells.shape[-1]
+        queries = self.query(hidden).reshape(b, length, self.num_heads, c).transpose(1, 2)  # [B, h, L, C]
+        scores = queries @ cells.transpose(1, 2)[:, None] / math.sqrt(c)  # [B, h, L, P]
         weights = scores.softmax(dim=-1)
-        return weights @ cells, weights  # [B, L, C], [B, L, P]
+        context = weights @ cells[:, None]  # [B, h, L, C]
+        return context.transpose(1, 2).reshape(b, length, self.num_heads * c), weights
 
     def init_state(self, features: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """``(h [B, H], c [B, H], cells [B, P, C])`` before the first word."""

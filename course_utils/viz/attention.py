@@ -63,34 +63,46 @@ def draw_attention(ax: Axes, image, weights, alpha: float = 0.6, cmap: str = "ma
     return overlay
 
 
-def show_caption_attention(image, words: Sequence[str], weights, ncols: int = 6, title: str | None = None) -> Figure:
+def show_caption_attention(image, words: Sequence[str], weights, ncols: int | None = None,
+                           title: str | None = None) -> Figure:
     """The image, then one panel per generated word with the attention used to produce it.
 
     Args:
         image: ``Tensor[3, H, W]``.
         words: the generated words (``L`` of them).
-        weights: ``Tensor[L, P]`` or ``[L, g, g]``: row ``t`` is the attention when word ``t`` was chosen.
-        ncols: panels per row.
+        weights: ``Tensor[L, P]``: row ``t`` is the attention (over ``P = g * g`` cells) when word
+            ``t`` was chosen; or ``Tensor[heads, L, P]`` for several heads, drawn one row per head.
+        ncols: panels per row (default: all the words in one row).
+        title: put above the figure.
 
     Examples:
         >>> fig = show_caption_attention(torch.rand(3, 32, 32), ["a", "red", "star"], torch.rand(3, 64)); plt.close(fig)
+        >>> fig = show_caption_attention(torch.rand(3, 32, 32), ["a", "star"], torch.rand(2, 2, 64)); len(fig.axes)
+        6
+        >>> plt.close(fig)
     """
-    weights = torch.as_tensor(weights)
-    if len(words) != len(weights):
-        raise ValueError(f"got {len(words)} words but {len(weights)} attention maps")
-    n = len(words) + 1
-    ncols = min(ncols, n)
-    nrows = -(-n // ncols)
+    weights = torch.as_tensor(weights).detach().cpu()
+    if weights.ndim not in (2, 3):
+        raise ValueError(f"weights must be [L, P] or [heads, L, P], got shape {list(weights.shape)}")
+    heads = weights if weights.ndim == 3 else None
+    per_head = [weights] if heads is None else list(heads)
+    for w in per_head:
+        if len(words) != len(w):
+            raise ValueError(f"got {len(words)} words but {len(w)} attention maps")
+    ncols = len(words) + 1 if ncols is None else ncols
+    rows_per_head = -(-(len(words) + 1) // ncols)
+    nrows = rows_per_head * len(per_head)
     fig, axes = plt.subplots(nrows, ncols, figsize=(_PANEL * ncols, _PANEL * 1.1 * nrows), squeeze=False)
-    axes = axes.ravel()
-    axes[0].imshow(to_display(image))
-    axes[0].set_title("image", fontsize=9)
-    axes[0].set_axis_off()
-    for ax, word, w in zip(axes[1:], words, weights):
-        draw_attention(ax, image, w)
-        ax.set_title(repr(word), fontsize=9)
-    for ax in axes[n:]:
-        ax.set_axis_off()
+    for head, w in enumerate(per_head):
+        panel = axes[head * rows_per_head:(head + 1) * rows_per_head].ravel()
+        panel[0].imshow(to_display(image))
+        panel[0].set_title("image" if heads is None else f"head {head + 1}", fontsize=9)
+        panel[0].set_axis_off()
+        for ax, word, m in zip(panel[1:], words, w):
+            draw_attention(ax, image, m)
+            ax.set_title(repr(word), fontsize=9)
+        for ax in panel[len(words) + 1:]:
+            ax.set_axis_off()
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
