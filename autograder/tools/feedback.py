@@ -295,7 +295,9 @@ def decoded_views(text: str) -> list[str]:
         run = run.rstrip("=").translate(str.maketrans("-_", "+/"))
         for offset in range(4):
             chunk = run[offset:]
-            chunk = chunk[: len(chunk) - len(chunk) % 4]
+            if len(chunk) % 4 == 1:
+                chunk = chunk[:-1]
+            chunk += "=" * (-len(chunk) % 4)  # the padding a run ends with (or that it lost)
             if len(chunk) < 8:
                 continue
             try:
@@ -311,6 +313,18 @@ def decoded_views(text: str) -> list[str]:
             except ValueError:
                 pass
     return views
+
+
+def view_lines(text: str) -> set[str]:
+    """The lines of every decoded view of ``text``, also split at quotes and at escaped
+    newlines (an encoded leak often sits inside a string literal)."""
+    def pieces(view: str) -> set[str]:
+        return {part.strip() for part in re.split(r"\\n|\n|['\"]", view)}
+
+    found = set()
+    for view in decoded_views(text):
+        found |= pieces(view)
+    return found | {piece[::-1] for piece in pieces(text)}  # reversed inside a string literal
 
 
 def leaks(text: str, secrets: list[str]) -> list[str]:

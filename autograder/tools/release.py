@@ -26,7 +26,7 @@ from pathlib import Path
 
 from autograder.tools import withhold
 from autograder.tools.build import CHAPTERS, REPO, chapter_names, load_solution
-from autograder.tools.feedback import decoded_views
+from autograder.tools.feedback import view_lines
 from autograder.tools.validity import (ALTERNATIVES, BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION,
                                        MUTANTS, parse_variant_file, regions, variant_source)
 
@@ -204,8 +204,7 @@ def secret_findings(folder: Path = OUT, archive: Path | None = None, unlock=()) 
             except ValueError:
                 pass
         present = _lines(text) | {withhold.code_part(line) for line in text.splitlines()}
-        for view in decoded_views(text):  # the same lines in base64, hex or reversed (issue 12)
-            present |= _lines(view)
+        present |= view_lines(text)  # the same lines in base64, hex or reversed (issue 12)
         for line, origin in secrets.items():
             if line in present:
                 problems.append(f"{name}: contains a secret line ({origin}): {line[:80]}")
