@@ -390,6 +390,15 @@ def _alias_groups() -> list[tuple[list[tuple[Any, str]], tuple[str, ...]]]:
     return _resolved_groups
 
 
+def _name_of(obj) -> str:
+    """A readable dotted name: the public one of ALIAS_GROUPS if ``obj`` is there, else module.qualname."""
+    for members, _ in _alias_groups():
+        for m, name in members:
+            if _same(obj, m):
+                return name
+    return f"{getattr(obj, '__module__', '') or ''}.{getattr(obj, '__qualname__', repr(obj))}".lstrip(".")
+
+
 def _same(a, b) -> bool:
     return a is b or (hasattr(a, "__code__") and getattr(b, "__code__", None) is a.__code__)
 
@@ -436,22 +445,25 @@ def forbid(*targets: str | Callable, exercise: str = "this exercise"):
         ...
         AssertionError: softmax asks you to write the computation yourself, but your code called torch.special.log_softmax (an alias of torch.nn.functional.log_softmax)
     """
-    # Each watched callable or operator maps to (the target the test listed, what to tell the student).
+    # Each watched callable or operator maps to (a key: the listed target, or its alias group;
+    # what to tell the student). One name per key is reported.
     objs: list[tuple[Any, tuple[str, str]]] = []
     ops: dict[str, tuple[str, str]] = {}
+    groups = _alias_groups()
     for t in targets:
         if isinstance(t, str) and "::" in t:
             ops[t] = (t, t)
             continue
         obj = resolve(t) if isinstance(t, str) else t
-        label = t if isinstance(t, str) else f"{getattr(obj, '__module__', '') or ''}.{getattr(obj, '__qualname__', repr(obj))}".lstrip(".")
-        objs.append((obj, (label, label)))
-    for obj, (label, _) in list(objs):
-        for members, group_ops in _alias_groups():
-            if any(_same(obj, m) for m, _ in members):
-                objs += [(m, (label, f"{name} (an alias of {label})")) for m, name in members if not _same(obj, m)]
-                for op in group_ops:
-                    ops.setdefault(op, (label, f"{label} (through the operator {op})"))
+        label = t if isinstance(t, str) else _name_of(obj)
+        in_groups = [g for g, (members, _) in enumerate(groups) if any(_same(obj, m) for m, _ in members)]
+        key = f"group {in_groups[0]}" if in_groups else label
+        objs.append((obj, (key, label)))
+        for g in in_groups:
+            members, group_ops = groups[g]
+            objs += [(m, (key, f"{name} (an alias of {label})")) for m, name in members if not _same(obj, m)]
+            for op in group_ops:
+                ops.setdefault(op, (key, f"{label} (through the operator {op})"))
     builtin_ids = {id(o): info for o, info in objs if not hasattr(o, "__code__")}
     codes = {getattr(o, "__code__"): info for o, info in objs if hasattr(o, "__code__")}
     # Methods of C types (torch.Tensor.log_softmax) are called as bound builtins: match by type and name.
