@@ -20,6 +20,7 @@ a string), so a check reads ``value = check_x(value, "value")``.
 from __future__ import annotations
 
 import math
+import operator
 from numbers import Integral, Real
 from typing import Any, Callable, Sequence
 
@@ -38,12 +39,18 @@ __all__ = [
     "check_device",
     "check_generator",
     "check_numel",
+    "check_seed",
+    "check_interval",
+    "check_index",
     "MAX_ELEMENTS",
+    "MAX_SEED",
 ]
 
 #: Largest tensor a function of the course agrees to allocate (8 GiB of float32): a request for more
 #: is a mistake (a scale of 10**6, a class id of 10**12) and fails with a message, not a swap storm.
 MAX_ELEMENTS = 2**31
+#: Largest seed: PyTorch's generators take 64-bit seeds.
+MAX_SEED = 2**64 - 1
 
 
 def _fmt_shape(shape: Sequence) -> str:
@@ -344,3 +351,61 @@ def check_numel(numel: int, name: str, shape: Sequence[int] | None = None) -> in
         where = f" (shape {_fmt_shape(tuple(shape))})" if shape is not None else ""
         raise ValueError(f"{name} asks for a tensor of {numel:,} elements{where}; at most {MAX_ELEMENTS:,}")
     return numel
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """Check that ``value`` is a seed every generator accepts: an int in ``[0, 2**64 - 1]``.
+
+    Examples:
+        >>> check_seed(2**64)
+        Traceback (most recent call last):
+        ...
+        ValueError: seed must be at most 18446744073709551615, got 18446744073709551616
+    """
+    return check_nonnegative_int(value, name, maximum=MAX_SEED)
+
+
+def check_interval(value, name: str, *, low: float, high: float, low_open: bool = False) -> tuple[float, float]:
+    """Check that ``value`` is a pair ``(a, b)`` of finite numbers with ``low <= a <= b <= high``
+    (``low < a`` with ``low_open``); return it as two floats.
+
+    Examples:
+        >>> check_interval((0.1, 0.25), "size_range", low=0, high=0.5, low_open=True)
+        (0.1, 0.25)
+        >>> check_interval((0.3, 0.2), "size_range", low=0, high=0.5, low_open=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: size_range must be (low, high) with low <= high, got (0.3, 0.2)
+    """
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{name} must be a pair (low, high) of numbers, got {_kind(value)}")
+    if len(value) != 2:
+        raise ValueError(f"{name} must be a pair (low, high) of numbers, got {value!r}")
+    a = check_number(value[0], name, low=low, high=high, low_open=low_open)
+    b = check_number(value[1], name, low=low, high=high, low_open=low_open)
+    if a > b:
+        raise ValueError(f"{name} must be (low, high) with low <= high, got {tuple(value)!r}")
+    return a, b
+
+
+def check_index(index, length: int, what: str) -> int:
+    """An item index of a dataset of ``length`` items (negative counts from the end), as an int.
+
+    A float or a string is a ``TypeError``; an index out of range is an ``IndexError``, as for
+    every Python sequence (``for item in dataset`` stops on it).
+
+    Examples:
+        >>> check_index(-1, 3, "ShapesScenes")
+        2
+        >>> check_index(1.0, 3, "ShapesScenes")
+        Traceback (most recent call last):
+        ...
+        TypeError: index must be an int, got float (1.0)
+    """
+    try:
+        index = operator.index(index)  # int, NumPy and 0-d integer tensors; never floats
+    except TypeError:
+        raise TypeError(f"index must be an int, got {_kind(index)}") from None
+    if not -length <= index < length:
+        raise IndexError(f"index {index} is out of range for {what} of length {length}")
+    return index % length

@@ -12,6 +12,8 @@ from typing import TypeVar
 
 import torch
 
+from course_utils.checks import check_bool, check_device, check_number
+
 __all__ = ["QUICK_ENV", "is_quick", "budget", "get_device", "report"]
 
 QUICK_ENV = "DLCV_QUICK"
@@ -36,15 +38,18 @@ def budget(full: T, quick: T) -> T:
 def get_device(prefer: str | None = None) -> torch.device:
     """Pick the best available device: CUDA, then Apple MPS, then the CPU.
 
-    ``prefer`` (or the ``DLCV_DEVICE`` environment variable) forces one, e.g. ``"cpu"``.
+    ``prefer`` (or the ``DLCV_DEVICE`` environment variable) forces one, e.g. ``"cpu"``; it
+    must name a device of this machine.
 
     Examples:
         >>> get_device("cpu")
         device(type='cpu')
     """
-    choice = prefer or os.environ.get("DLCV_DEVICE")
+    if prefer is not None:
+        return check_device(prefer, "prefer")
+    choice = os.environ.get("DLCV_DEVICE", "").strip()
     if choice:
-        return torch.device(choice)
+        return check_device(choice, "the environment variable DLCV_DEVICE")
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
@@ -64,6 +69,12 @@ def report(name: str, value: float, *, target: float | None = None, higher_is_be
     """
     import json
 
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    value = check_number(value, "value", allow_inf=True)  # NaN is a bug, not a quality figure
+    if target is not None:
+        target = check_number(target, "target", allow_inf=True)
+    check_bool(higher_is_better, "higher_is_better")
     line = f"{name}: {value:.4f}"
     if target is not None:
         met = value >= target if higher_is_better else value <= target

@@ -124,7 +124,7 @@ def test_digits_resize_matches_torch_interpolate():
         (dict(size=-28), ValueError, "size"),
         (dict(size=28.0), TypeError, "size must be an int"),
         (dict(size=True), TypeError, "size must be an int"),
-        (dict(normalize="yes"), TypeError, "normalize must be a bool"),
+        (dict(normalize="yes"), TypeError, "normalize must be True or False"),
         (dict(seed=-1), ValueError, "seed"),
     ],
 )
@@ -407,3 +407,23 @@ def test_voc_target_rejects_unknown_classes():
         voc_target({"annotation": {"object": [obj]}})
     with pytest.raises(TypeError, match="annotation must be a dict"):
         voc_target([obj])
+
+
+def test_voc_target_rejects_malformed_objects():
+    box = {"xmin": "1", "ymin": "11", "xmax": "50", "ymax": "40"}
+    # an object without a name used to raise a bare KeyError: 'name'
+    with pytest.raises(ValueError, match="annotation object 0 has no 'name'"):
+        voc_target({"annotation": {"object": [{"bndbox": box}]}})
+    with pytest.raises(ValueError, match="annotation object 1 has no 'bndbox'"):
+        voc_target({"annotation": {"object": [{"name": "dog", "bndbox": box}, {"name": "cat"}]}})
+    # an inverted box used to be accepted
+    with pytest.raises(ValueError, match="annotation object 0: 'bndbox' is inverted"):
+        voc_target({"annotation": {"object": [{"name": "dog", "bndbox": {**box, "xmax": "0"}}]}})
+    with pytest.raises(ValueError, match="annotation object 0: 'bndbox' ymax must be finite, got 'nan'"):
+        voc_target({"annotation": {"object": [{"name": "dog", "bndbox": {**box, "ymax": "nan"}}]}})
+    with pytest.raises(ValueError, match="annotation object 0: 'bndbox' xmin must be a number, got 'left'"):
+        voc_target({"annotation": {"object": [{"name": "dog", "bndbox": {**box, "xmin": "left"}}]}})
+    with pytest.raises(TypeError, match="annotation object 0 must be a dict, got str"):
+        voc_target({"annotation": {"object": ["dog"]}})
+    target = voc_target({"annotation": {"object": [{"name": "dog", "bndbox": {**box, "xmin": "50.0"}}]}})
+    assert target["boxes"].tolist() == [[49.0, 10.0, 50.0, 40.0]]  # a one-pixel-wide box is fine

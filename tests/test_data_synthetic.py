@@ -267,7 +267,7 @@ def test_detection_collate():
     assert images.shape == (0, 3, 0, 0) and targets == []
     with pytest.raises(ValueError, match="same shape"):
         detection_collate([ds[0], ShapesScenes(1, image_size=40)[0]])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"batch\[0\] must be an \(image Tensor, target dict\) pair, got Tensor"):
         detection_collate([torch.zeros(3, 8, 8)])
 
 
@@ -294,7 +294,7 @@ def test_shapes_bad_index():
     ds = ShapesScenes(3)
     with pytest.raises(IndexError, match="out of range"):
         ds[3]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"index must be an int, got float \(1.0\)"):
         ds[1.0]
 
 

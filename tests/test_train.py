@@ -86,10 +86,13 @@ class TestFit:
         assert hist.epoch == [1, 2, 3] and hist.num_epochs == 3
         assert hist.train_acc == pytest.approx(hist.train_top1)
         assert all(t >= 0 for t in hist.epoch_time)
-        # the last val values are exactly what evaluate() reports for the final weights
-        final = evaluate(model, loader(x, y), F.cross_entropy, {"acc": accuracy})
-        assert hist.val_loss[-1] == pytest.approx(final["loss"], rel=1e-6)
-        assert hist.val_acc[-1] == pytest.approx(final["acc"])
+        # the last val values are those of the final weights on the whole validation set (two
+        # batches, 50 and 46: the sample-weighted mean of the batch means is the full-data mean),
+        # computed here without evaluate(), which fit itself calls
+        with torch.no_grad():
+            logits = model(x)
+        assert hist.val_loss[-1] == pytest.approx(F.cross_entropy(logits, y).item(), rel=1e-6)
+        assert hist.val_acc[-1] == pytest.approx((logits.argmax(1) == y).double().mean().item())
         assert isinstance(hist.as_dict(), dict) and hist.as_dict() is not hist.as_dict()
 
     def test_without_validation_has_no_val_keys(self):
@@ -180,7 +183,9 @@ class TestFit:
                    optimizer=torch.optim.SGD(model.parameters(), lr=0.5), progress=False)
         assert seen[0] == ({"logits", "aux"}, {"label"})
         assert hist.train_loss[-1] < hist.train_loss[0]
-        assert evaluate(model, data, metrics=metric)["acc"] == pytest.approx(hist.val_acc[-1])
+        with torch.no_grad():  # the final validation accuracy, without evaluate() (which fit calls)
+            expected_acc = (model.fc(x).argmax(1) == y).double().mean().item()
+        assert hist.val_acc[-1] == pytest.approx(expected_acc)
 
     def test_forward_fn_for_models_that_take_targets(self):
         x, y = blobs(32)
@@ -272,6 +277,73 @@ class TestFit:
             fit(model, F.cross_entropy, loader(x, y), epochs=1, metrics={"loss": accuracy}, **kw)
         with pytest.raises(ValueError, match="no batches"):
             fit(model, F.cross_entropy, [], epochs=1, **kw)
+
+    def test_arguments_are_checked_before_the_first_batch(self):
+        # model=None, device="banana", on_epoch_end=5 and scheduler=5 used to fail late (after a
+        # whole epoch) or with an internal message
+        x, y = blobs(32)
+        model = linear_model()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        batches = []
+
+        class Spy:
+            def __iter__(self):
+                batches.append(1)
+                return iter(loader(x, y))
+
+        kw = dict(epochs=1, optimizer=opt, progress=False)
+        cases = [
+            (dict(model=None), TypeError, "model must be a torch.nn.Module, got NoneType"),
+            (dict(device="banana"), ValueError, "device must name a device"),
+            (dict(device=3.5), TypeError, "device must be a torch.device"),
+            (dict(on_epoch_end=5), TypeError, "on_epoch_end must be callable"),
+            (dict(on_epoch_end=[print, 5]), TypeError, r"on_epoch_end\[1\] must be callable"),
+            (dict(scheduler=5), TypeError, "scheduler must be a learning-rate scheduler"),
+            (dict(loss_fn="cross_entropy"), TypeError, "loss_fn must be callable"),
+            (dict(metrics={"acc": 0.5}), TypeError, r"metrics\['acc'\] must be callable"),
+            (dict(metrics=[accuracy]), TypeError, "metrics must be a dict"),
+            (dict(val_loader=5), TypeError, "val_loader must be an iterable"),
+            (dict(train_loader=torch.zeros(3)), TypeError, "train_loader must be an iterable"),
+            (dict(grad_clip=-1.0), ValueError, "grad_clip must be > 0, got -1.0"),
+            (dict(grad_clip=math.nan), ValueError, "grad_clip must be a finite number > 0, got nan"),
+            (dict(forward_fn=1), TypeError, "forward_fn must be callable"),
+            (dict(progress="yes"), TypeError, "progress must be True or False"),
+            (dict(log_every=0), ValueError, "log_every must be a positive integer"),
+        ]
+        for change, error, message in cases:
+            args = dict(model=model, loss_fn=F.cross_entropy, train_loader=Spy(), **kw)
+            args.update(change)
+            with pytest.raises(error, match=message):
+                fit(**args)
+        assert batches == []  # not one batch was drawn
+
+    @pytest.mark.parametrize("clip", [-1.0, 0.0, math.nan, math.inf, "1"])
+    def test_train_one_epoch_refuses_a_bad_grad_clip(self, clip):
+        # -1 used to run gradient ascent, 0 to skip every update and nan to poison the weights
+        x, y = blobs(16)
+        model = linear_model()
+        before = model.weight.detach().clone()
+        with pytest.raises(TypeError if isinstance(clip, str) else ValueError, match="grad_clip must be"):
+            train_one_epoch(model, F.cross_entropy, loader(x, y), torch.optim.SGD(model.parameters(), lr=1.0),
+                            grad_clip=clip)
+        assert torch.equal(model.weight, before)
+
+    def test_train_one_epoch_and_evaluate_check_their_arguments(self):
+        x, y = blobs(16)
+        model = linear_model()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
+            train_one_epoch(model, F.cross_entropy, loader(x, y), "sgd")
+        with pytest.raises(TypeError, match="loader must be an iterable"):
+            train_one_epoch(model, F.cross_entropy, None, opt)
+        with pytest.raises(TypeError, match="scaler must be a torch.amp.GradScaler"):
+            train_one_epoch(model, F.cross_entropy, loader(x, y), opt, scaler=1)
+        with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+            evaluate("model", loader(x, y))
+        with pytest.raises(ValueError, match="device must name a device"):
+            evaluate(model, loader(x, y), device="banana")
+        with pytest.raises(TypeError, match="loss_fn must be callable"):
+            evaluate(model, loader(x, y), loss_fn=0)
 
     def test_train_one_epoch_returns_means(self):
         x, y = blobs(20)
@@ -426,6 +498,23 @@ def test_seed_everything_repeats_every_generator():
     assert torch.equal(torch.rand(2, generator=g), torch.rand(2, generator=g2))
     with pytest.raises(ValueError, match="non-negative"):
         seed_everything(-1)
+
+
+def test_seed_everything_checks_before_seeding_anything():
+    # 2**64 used to fail in torch.manual_seed after Python's and NumPy's generators were reseeded
+    random.seed(1)
+    np.random.seed(1)
+    expected = random.random(), float(np.random.rand())
+    random.seed(1)
+    np.random.seed(1)
+    with pytest.raises(ValueError, match=r"seed must be at most 18446744073709551615, got 18446744073709551616"):
+        seed_everything(2**64)
+    assert (random.random(), float(np.random.rand())) == expected  # untouched
+    with pytest.raises(TypeError, match="seed must be an int, got float"):
+        seed_everything(1.5)
+    with pytest.raises(TypeError, match="deterministic must be True or False"):
+        seed_everything(0, deterministic="no")
+    assert isinstance(seed_everything(2**64 - 1), torch.Generator)
 
 
 def test_history_object():

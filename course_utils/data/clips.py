@@ -35,14 +35,13 @@ and every machine, whatever the order of access, with constant memory.
 from __future__ import annotations
 
 import math
-import operator
 from functools import lru_cache
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from course_utils.checks import check_in, check_nonnegative_int, check_positive_int
+from course_utils.checks import check_in, check_index, check_nonnegative_int, check_positive_int, check_seed
 from course_utils.data._raster import convex_polygon_mask, hsv_to_rgb, item_rngs, pixel_grid, smooth_noise
 
 __all__ = ["ActionClips", "ACTION_CLASSES", "CLIP_SHAPES"]
@@ -174,6 +173,10 @@ def _trajectory(rng: np.random.Generator, lo: float, hi: float, delta: float, di
     return base + phase * delta
 
 
+MAX_CLIPS = 2**24  # the labels of every clip are one tensor
+MAX_CLIP_VALUES = 2**24  # values of one clip (3 x 8 x 32 x 32 is 24,576): each is drawn in Python
+
+
 class ActionClips(Dataset):
     """Clips of one moving shape; the label says how it moves (see the module docstring).
 
@@ -211,15 +214,18 @@ class ActionClips(Dataset):
 
     def __init__(self, n: int, frames: int = 8, image_size: int = 32, seed: int = 0, channels: int = 3,
                  action_frames: int | None = None) -> None:
-        check_nonnegative_int(n, "n")
+        check_nonnegative_int(n, "n", maximum=MAX_CLIPS)
         check_positive_int(frames, "frames")
         if frames < 2:
             raise ValueError(f"frames must be at least 2 (motion needs two frames), got {frames}")
         check_positive_int(image_size, "image_size")
         if image_size < 16:
             raise ValueError(f"image_size must be at least 16 pixels, got {image_size}")
-        check_nonnegative_int(seed, "seed")
+        check_seed(seed, "seed")
         check_in(channels, "channels", (1, 3))
+        if channels * frames * image_size * image_size > MAX_CLIP_VALUES:
+            raise ValueError(f"frames x image_size**2 x channels must be at most {MAX_CLIP_VALUES:,} values per clip, "
+                             f"got frames={frames}, image_size={image_size}, channels={channels}")
         if action_frames is not None:
             check_positive_int(action_frames, "action_frames")
             if not 2 <= action_frames <= frames:
@@ -240,20 +246,15 @@ class ActionClips(Dataset):
 
     def action_start(self, index: int) -> int:
         """First frame of the motion in item ``index`` (0 when ``action_frames`` is None)."""
-        index = operator.index(index)
-        if not -self.n <= index < self.n:
-            raise IndexError(f"index {index} out of range for {self.n} clips")
+        index = check_index(index, self.n, "ActionClips")
         if self.action_frames is None:
             return 0
         # A fourth random stream, used only here: clips without action_frames are unchanged.
-        timing_rng = item_rngs(self.seed, index % self.n, _SALT, 4)[3]
+        timing_rng = item_rngs(self.seed, index, _SALT, 4)[3]
         return int(timing_rng.integers(self.frames - self.action_frames + 1))
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        index = operator.index(index)  # accepts numpy / 0-d tensor integers, rejects floats
-        if not -self.n <= index < self.n:
-            raise IndexError(f"index {index} out of range for {self.n} clips")
-        index = index % self.n
+        index = check_index(index, self.n, "ActionClips")  # numpy / 0-d tensor integers too, never floats
         label = index % len(ACTION_CLASSES)
         return self._render(index, label), label
 

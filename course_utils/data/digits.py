@@ -17,6 +17,7 @@ must share so that the val and test sets see exactly the train preprocessing.
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import numpy as np
@@ -24,7 +25,15 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from course_utils.checks import check_in, check_nonnegative_int, check_positive_int
+from course_utils.checks import (
+    check_bool,
+    check_in,
+    check_index,
+    check_nonnegative_int,
+    check_numel,
+    check_positive_int,
+    check_seed,
+)
 
 __all__ = ["DigitsDataset", "digits_loaders", "DIGIT_CLASSES"]
 
@@ -34,6 +43,7 @@ SPLIT_FRACTIONS = (0.6, 0.2, 0.2)
 # scikit-learn stores the digits as integers 0..16 (counts of set pixels in 4x4 blocks).
 MAX_PIXEL_VALUE = 16.0
 RAW_SIZE = 8
+NUM_DIGITS = 1797  # scikit-learn's load_digits
 
 
 @lru_cache(maxsize=1)
@@ -126,9 +136,9 @@ class DigitsDataset(Dataset):
         check_in(split, "split", SPLITS)
         if size is not None:
             check_positive_int(size, "size")
-        check_nonnegative_int(seed, "seed")
-        if not isinstance(normalize, bool):
-            raise TypeError(f"normalize must be a bool, got {type(normalize).__name__} ({normalize!r})")
+            check_numel(NUM_DIGITS * size * size, "size", (NUM_DIGITS, 1, size, size))  # every image is resized
+        check_seed(seed, "seed")
+        check_bool(normalize, "normalize")
         self.split = split
         self.size = RAW_SIZE if size is None else size
         self.normalize = normalize
@@ -148,6 +158,7 @@ class DigitsDataset(Dataset):
         return len(self.labels)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        index = check_index(index, len(self.labels), "DigitsDataset")
         return self.images[index], int(self.labels[index])
 
     def __repr__(self) -> str:
@@ -199,7 +210,7 @@ def digits_loaders(
         (torch.Size([32, 1, 8, 8]), torch.Size([32]))
     """
     check_positive_int(batch_size, "batch_size")
-    check_nonnegative_int(num_workers, "num_workers")
+    check_nonnegative_int(num_workers, "num_workers", maximum=os.cpu_count() or 1)
     datasets = [DigitsDataset(split, size=size, normalize=normalize, seed=seed) for split in SPLITS]
     generator = torch.Generator().manual_seed(seed)
     train = DataLoader(datasets[0], batch_size=batch_size, shuffle=True, generator=generator, num_workers=num_workers)

@@ -36,13 +36,22 @@ Conventions (read once, used everywhere in this module):
 """
 from __future__ import annotations
 
-import operator
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.checks import (
+    MAX_ELEMENTS,
+    check_bool,
+    check_index,
+    check_interval,
+    check_nonnegative_int,
+    check_number,
+    check_positive_int,
+    check_seed,
+    check_tensor,
+)
 from course_utils.data import _raster
 from course_utils.references import not_an_answer, reference_of
 
@@ -76,6 +85,7 @@ FLIP_PAIRS: tuple[tuple[int, int], ...] = tuple(
 )
 
 MIN_IMAGE_SIZE = 32
+MAX_IMAGE_SIZE = 4096  # one figure is then 3 x 4096 x 4096 floats (200 MB)
 _SALT = 0xF16E  # separates this dataset's random streams from other datasets with the same seed
 _PAD = 1.5  # pixels kept free between the figure and the image border
 _MIN_LIMB_PX = 2.0  # thinnest limb, so small figures stay visible
@@ -179,22 +189,17 @@ class ArticulatedFigures(Dataset):
         pixel_noise: float = 0.02,
         with_mask: bool = False,
     ) -> None:
-        check_nonnegative_int(n, "n")
-        check_positive_int(image_size, "image_size")
+        check_nonnegative_int(n, "n", maximum=MAX_ELEMENTS)
+        check_positive_int(image_size, "image_size", maximum=MAX_IMAGE_SIZE)
         if image_size < MIN_IMAGE_SIZE:
             raise ValueError(f"image_size must be at least {MIN_IMAGE_SIZE}, got {image_size}")
-        check_nonnegative_int(seed, "seed")
-        if not 0 <= occlusion_prob <= 1:
-            raise ValueError(f"occlusion_prob must be in [0, 1], got {occlusion_prob}")
-        if not isinstance(clutter, bool):
-            raise TypeError(f"clutter must be a bool, got {type(clutter).__name__}")
-        if not 0 <= max_rotation <= 180:
-            raise ValueError(f"max_rotation must be in [0, 180] degrees, got {max_rotation}")
-        if len(scale_range) != 2 or not 0 < scale_range[0] <= scale_range[1] <= 1:
-            raise ValueError(f"scale_range must be (low, high) with 0 < low <= high <= 1, got {tuple(scale_range)}")
+        check_seed(seed, "seed")
+        check_number(occlusion_prob, "occlusion_prob", low=0.0, high=1.0)
+        check_bool(clutter, "clutter")
+        check_number(max_rotation, "max_rotation", low=0.0, high=180.0)  # degrees
+        check_interval(scale_range, "scale_range", low=0.0, high=1.0, low_open=True)
         check_positive_int(max_occluded, "max_occluded")
-        if pixel_noise < 0:
-            raise ValueError(f"pixel_noise must be >= 0, got {pixel_noise}")
+        check_number(pixel_noise, "pixel_noise", low=0.0)
         self.n = n
         self.image_size = image_size
         self.seed = seed
@@ -221,10 +226,7 @@ class ArticulatedFigures(Dataset):
                 f"occlusion_prob={self.occlusion_prob}, clutter={self.clutter})")
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        index = operator.index(index)
-        if not -self.n <= index < self.n:
-            raise IndexError(f"index {index} is out of range for ArticulatedFigures of length {self.n}")
-        return self._generate(index % self.n)
+        return self._generate(check_index(index, self.n, "ArticulatedFigures"))
 
     def _background(self, rng: np.random.Generator, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         size = self.image_size

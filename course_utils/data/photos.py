@@ -14,12 +14,13 @@ dropped, and the boolean ``horse`` silhouette becomes 0.0 / 1.0.
 from __future__ import annotations
 
 from functools import lru_cache
+from numbers import Integral
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
-from course_utils.checks import check_positive_int
+from course_utils.checks import check_numel, check_positive_int
 
 __all__ = ["PHOTO_NAMES", "load_photo"]
 
@@ -115,13 +116,18 @@ def load_photo(name: str, size: int | Sequence[int] | None = None) -> torch.Tens
     photo = _load_chw(name)
     if size is None:
         return photo.clone()
-    if isinstance(size, int) and not isinstance(size, bool):
-        check_positive_int(size, "size")
-        target: list[int] = [size]
-    elif isinstance(size, (tuple, list)) and len(size) == 2:
+    if isinstance(size, (tuple, list)):
+        if len(size) != 2:
+            raise ValueError(f"size must be None, an int or a pair (H, W), got {size!r}")
         target = [check_positive_int(size[0], "size[0]"), check_positive_int(size[1], "size[1]")]
+        out_h, out_w = target
+    elif isinstance(size, Integral) and not isinstance(size, bool):
+        target = [check_positive_int(size, "size")]
+        h, w = photo.shape[1:]  # the shorter side becomes size, the other keeps the aspect ratio
+        out_h, out_w = (size, size * w // h) if h <= w else (size * h // w, size)
     else:
-        raise ValueError(f"size must be None, an int or a pair (H, W), got {size!r}")
+        raise TypeError(f"size must be None, an int or a pair (H, W), got {type(size).__name__} ({size!r})")
+    check_numel(3 * out_h * out_w, "size", (3, out_h, out_w))
     from torchvision.transforms.v2.functional import resize
 
     # Bilinear (triangle) weights are non-negative: only float rounding can leave [0, 1].

@@ -15,6 +15,7 @@ VOC's XML gives 1-based inclusive pixel indices, so ``x1 = xmin - 1``, ``x2 = xm
 """
 from __future__ import annotations
 
+import math
 import os
 import pickle
 from pathlib import Path
@@ -200,6 +201,25 @@ def voc_detection(
     return LocalVOCDetection(str(root), year=year, image_set=image_set, download=download, transforms=transforms)
 
 
+def _voc_box(bndbox, where: str) -> list[float]:
+    """``bndbox`` (VOC's 1-based inclusive pixel indices, as strings) as xyxy pixel edges."""
+    if not isinstance(bndbox, dict):
+        raise TypeError(f"{where}: 'bndbox' must be a dict with xmin, ymin, xmax, ymax, got {type(bndbox).__name__}")
+    values = {}
+    for key in ("xmin", "ymin", "xmax", "ymax"):
+        if key not in bndbox:
+            raise ValueError(f"{where}: 'bndbox' has no {key!r} (keys: {sorted(bndbox)})")
+        try:
+            values[key] = float(bndbox[key])  # some VOC 2012 files write coordinates as "273.0"
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: 'bndbox' {key} must be a number, got {bndbox[key]!r}") from None
+        if not math.isfinite(values[key]):
+            raise ValueError(f"{where}: 'bndbox' {key} must be finite, got {bndbox[key]!r}")
+    if values["xmax"] < values["xmin"] or values["ymax"] < values["ymin"]:
+        raise ValueError(f"{where}: 'bndbox' is inverted (xmax < xmin or ymax < ymin), got {bndbox!r}")
+    return [values["xmin"] - 1.0, values["ymin"] - 1.0, values["xmax"], values["ymax"]]
+
+
 def voc_target(annotation: dict[str, Any]) -> dict[str, torch.Tensor]:
     """Convert a parsed VOC annotation into the course's detection target.
 
@@ -215,7 +235,9 @@ def voc_target(annotation: dict[str, Any]) -> dict[str, torch.Tensor]:
         An image without objects gives ``Tensor[0, 4]`` and ``Tensor[0]``.
 
     Raises:
-        ValueError: if an object's class is not one of :data:`VOC_CLASSES`.
+        ValueError: if an object's class is not one of :data:`VOC_CLASSES`, or an object has no
+            ``name`` or ``bndbox``, or its box is not four finite numbers with ``xmin <= xmax``
+            and ``ymin <= ymax``.
 
     Examples:
         >>> obj = {"name": "dog", "difficult": "0", "bndbox": {"xmin": "1", "ymin": "11", "xmax": "50", "ymax": "40"}}
@@ -226,17 +248,26 @@ def voc_target(annotation: dict[str, Any]) -> dict[str, torch.Tensor]:
     if not isinstance(annotation, dict):
         raise TypeError(f"annotation must be a dict, got {type(annotation).__name__}")
     inner = annotation.get("annotation", annotation)
+    if not isinstance(inner, dict):
+        raise TypeError(f"annotation['annotation'] must be a dict, got {type(inner).__name__}")
     objects = inner.get("object", [])
     if isinstance(objects, dict):  # a hand-built annotation with a single object
         objects = [objects]
+    if not isinstance(objects, list):
+        raise TypeError(f"annotation's 'object' must be a list of dicts, got {type(objects).__name__}")
     boxes, labels, difficult = [], [], []
-    for obj in objects:
+    for i, obj in enumerate(objects):
+        where = f"annotation object {i}"
+        if not isinstance(obj, dict):
+            raise TypeError(f"{where} must be a dict, got {type(obj).__name__}")
+        for key in ("name", "bndbox"):
+            if key not in obj:
+                raise ValueError(f"{where} has no {key!r} (keys: {sorted(obj)})")
         name = obj["name"]
-        if name not in _VOC_CLASS_INDEX or name == "background":
-            raise ValueError(f"unknown VOC class {name!r}; valid names are: {', '.join(VOC_CLASSES[1:])}")
-        b = obj["bndbox"]
-        # Some VOC 2012 files write coordinates as "273.0", hence float().
-        boxes.append([float(b["xmin"]) - 1.0, float(b["ymin"]) - 1.0, float(b["xmax"]), float(b["ymax"])])
+        if not isinstance(name, str) or name not in _VOC_CLASS_INDEX or name == "background":
+            raise ValueError(f"{where}: unknown VOC class {name!r}; valid names are: {', '.join(VOC_CLASSES[1:])}")
+        box = _voc_box(obj["bndbox"], where)
+        boxes.append(box)
         labels.append(_VOC_CLASS_INDEX[name])
         difficult.append(str(obj.get("difficult", "0")).strip() == "1")
     return {

@@ -36,7 +36,6 @@ Conventions (read once, used everywhere in this module):
 """
 from __future__ import annotations
 
-import operator
 import re
 import textwrap
 from typing import Any, NamedTuple
@@ -45,7 +44,17 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from course_utils.checks import check_in, check_nonnegative_int, check_positive_int
+from course_utils.checks import (
+    MAX_ELEMENTS,
+    check_bool,
+    check_in,
+    check_index,
+    check_interval,
+    check_nonnegative_int,
+    check_number,
+    check_positive_int,
+    check_seed,
+)
 from course_utils.data import _raster
 
 __all__ = [
@@ -77,6 +86,7 @@ _PALETTE_RGB = np.asarray([rgb for _, rgb in _PALETTE], dtype=np.float32)  # [P,
 NUMBER_WORDS: tuple[str, ...] = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 MAX_OBJECTS_LIMIT = len(NUMBER_WORDS) - 1  # captions spell counts as words
 MIN_IMAGE_SIZE = 32
+MAX_IMAGE_SIZE = 4096  # one scene is then 3 x 4096 x 4096 floats (200 MB)
 MIN_VISIBLE_PIXELS = 16
 MIN_RADIUS_PX = 4.0
 BACKGROUNDS = ("noise", "texture", "plain")
@@ -265,8 +275,8 @@ class ShapesScenes(Dataset):
         pixel_noise: float = 0.02,
         cache: bool = False,
     ) -> None:
-        check_nonnegative_int(n, "n")
-        check_positive_int(image_size, "image_size")
+        check_nonnegative_int(n, "n", maximum=MAX_ELEMENTS)
+        check_positive_int(image_size, "image_size", maximum=MAX_IMAGE_SIZE)
         if image_size < MIN_IMAGE_SIZE:
             raise ValueError(f"image_size must be at least {MIN_IMAGE_SIZE}, got {image_size}")
         check_nonnegative_int(max_objects, "max_objects")
@@ -275,16 +285,13 @@ class ShapesScenes(Dataset):
             raise ValueError(f"max_objects must be at most {MAX_OBJECTS_LIMIT}, got {max_objects}")
         if min_objects > max_objects:
             raise ValueError(f"min_objects must be <= max_objects, got min_objects={min_objects} > max_objects={max_objects}")
-        check_nonnegative_int(seed, "seed")
+        check_seed(seed, "seed")
         check_in(background, "background", BACKGROUNDS)
-        if not isinstance(occlusion, bool):
-            raise TypeError(f"occlusion must be a bool, got {type(occlusion).__name__}")
-        if len(size_range) != 2 or not 0 < size_range[0] <= size_range[1] <= 0.5:
-            raise ValueError(f"size_range must be (low, high) with 0 < low <= high <= 0.5, got {tuple(size_range)}")
-        if not 0 < min_visible <= 1:
-            raise ValueError(f"min_visible must be in (0, 1], got {min_visible}")
-        if pixel_noise < 0:
-            raise ValueError(f"pixel_noise must be >= 0, got {pixel_noise}")
+        check_bool(occlusion, "occlusion")
+        check_interval(size_range, "size_range", low=0.0, high=0.5, low_open=True)
+        check_number(min_visible, "min_visible", low=0.0, high=1.0, low_open=True)
+        check_number(pixel_noise, "pixel_noise", low=0.0)
+        check_bool(cache, "cache")
         self.n = n
         self.image_size = image_size
         self.max_objects = max_objects
@@ -311,10 +318,7 @@ class ShapesScenes(Dataset):
                 f"occlusion={self.occlusion})")
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, Any]]:
-        index = operator.index(index)
-        if not -self.n <= index < self.n:
-            raise IndexError(f"index {index} is out of range for ShapesScenes of length {self.n}")
-        index %= max(self.n, 1)
+        index = check_index(index, self.n, "ShapesScenes")
         if self._cache is not None and index in self._cache:
             return self._cache[index]
         item = self._generate(index)

@@ -22,7 +22,6 @@ have ground truth. All bookkeeping runs on the CPU in float64 (numpy), like pyco
 """
 from __future__ import annotations
 
-from numbers import Real
 from typing import Mapping, Sequence
 
 import numpy as np

@@ -6,6 +6,8 @@ from typing import Any
 
 import torch
 
+from course_utils.checks import check_bool, check_device
+
 __all__ = ["to_device", "batch_size_of"]
 
 
@@ -29,18 +31,24 @@ def to_device(batch: Any, device: torch.device | str, non_blocking: bool = True)
         >>> out["x"].device, out["meta"][0], out["meta"][1][1]
         (device(type='cpu'), 'a', 3)
     """
+    device = check_device(device, "device")
+    check_bool(non_blocking, "non_blocking")
+    return _to_device(batch, device, non_blocking)
+
+
+def _to_device(batch: Any, device: torch.device, non_blocking: bool) -> Any:
     if isinstance(batch, torch.Tensor):
         return batch.to(device, non_blocking=non_blocking)
     if isinstance(batch, Mapping):
-        moved = {k: to_device(v, device, non_blocking) for k, v in batch.items()}
+        moved = {k: _to_device(v, device, non_blocking) for k, v in batch.items()}
         try:
             return type(batch)(moved)  # keep OrderedDict and other dict subclasses
         except TypeError:  # e.g. defaultdict, whose first argument is a factory
             return moved
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # named tuple: rebuild field by field
-        return type(batch)(*(to_device(v, device, non_blocking) for v in batch))
+        return type(batch)(*(_to_device(v, device, non_blocking) for v in batch))
     if isinstance(batch, (list, tuple)):
-        return type(batch)(to_device(v, device, non_blocking) for v in batch)
+        return type(batch)(_to_device(v, device, non_blocking) for v in batch)
     return batch
 
 

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
-from course_utils.checks import check_in, check_positive_int
+from course_utils.checks import check_bool, check_callable, check_device, check_in, check_number, check_positive_int
 from course_utils.runtime import get_device
 
 from .batch import batch_size_of, to_device
@@ -146,6 +146,67 @@ def _progress_bar(**kwargs):
     return tqdm(**kwargs)
 
 
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+def _check_model(model, name: str = "model") -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {_kind(model)}")
+    return model
+
+
+def _check_loader(loader, name: str) -> None:
+    if isinstance(loader, (str, bytes, Tensor, Mapping)) or not hasattr(loader, "__iter__"):
+        raise TypeError(f"{name} must be an iterable of (inputs, targets) batches (a DataLoader or a list), "
+                        f"got {_kind(loader)}")
+
+
+def _check_metrics(metrics) -> dict[str, MetricFn]:
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, Mapping):
+        raise TypeError(f"metrics must be a dict name -> fn(outputs, targets), got {_kind(metrics)}")
+    for key, fn in metrics.items():
+        if not isinstance(key, str):
+            raise TypeError(f"metrics must have string names, got {key!r}")
+        check_callable(fn, f"metrics[{key!r}]")
+    return dict(metrics)
+
+
+def _check_scheduler(scheduler) -> None:
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"scheduler must be a learning-rate scheduler (with a step() method) or None, "
+                        f"got {_kind(scheduler)}")
+
+
+def _check_grad_clip(grad_clip) -> float | None:
+    if grad_clip is None:
+        return None
+    # > 0 and finite: -1 would climb the gradient, 0 freeze every update and nan poison the weights
+    return check_number(grad_clip, "grad_clip", low=0.0, low_open=True)
+
+
+def _check_step_args(model, loss_fn, loader, loader_name, optimizer, device, metrics, scheduler, grad_clip, amp,
+                     forward_fn, progress, log_every) -> tuple[torch.device | None, dict, float | None]:
+    """Every argument of a training epoch, checked before the first batch."""
+    _check_model(model)
+    check_callable(loss_fn, "loss_fn")
+    _check_loader(loader, loader_name)
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {_kind(optimizer)}")
+    device = None if device is None else check_device(device, "device")
+    metrics = _check_metrics(metrics)
+    _check_scheduler(scheduler)
+    grad_clip = _check_grad_clip(grad_clip)
+    check_in(amp, "amp", ("auto", True, False))
+    if forward_fn is not None:
+        check_callable(forward_fn, "forward_fn")
+    check_bool(progress, "progress")
+    check_positive_int(log_every, "log_every")
+    return device, metrics, grad_clip
+
+
 def _resolve_amp(amp: bool | str, device: torch.device) -> bool:
     check_in(amp, "amp", ("auto", True, False))
     # Mixed precision pays off (and GradScaler is defined) on CUDA only; elsewhere it is a no-op.
@@ -244,7 +305,8 @@ def train_one_epoch(
         device: where batches go; default the model's device.
         metrics: name -> ``fn(outputs, targets)`` returning the batch mean (float or tensor).
         scheduler: stepped after *every batch* when given (per-epoch stepping is :func:`fit`'s job).
-        grad_clip: clip the global gradient norm to this value (``clip_grad_norm_``).
+        grad_clip: clip the global gradient norm to this value (``clip_grad_norm_``), a
+            positive finite number, or None.
         amp: mixed precision on CUDA (``"auto"``/True); ignored elsewhere.
         scaler: a ``GradScaler`` to reuse across epochs (created if None).
         forward_fn: ``forward_fn(model, inputs, targets) -> outputs``; default ``model(inputs)``.
@@ -255,8 +317,13 @@ def train_one_epoch(
         ``{"loss": ..., <metric>: ...}``: means over all samples of the epoch (over all
         processes under DDP). Metrics are measured in train mode while the weights change.
     """
-    device = torch.device(device) if device is not None else _device_of(model)
-    metrics = dict(metrics or {})
+    device, metrics, grad_clip = _check_step_args(model, loss_fn, loader, "loader", optimizer, device, metrics,
+                                                  scheduler, grad_clip, amp, forward_fn, progress, log_every)
+    if scaler is not None and not isinstance(scaler, torch.amp.GradScaler):
+        raise TypeError(f"scaler must be a torch.amp.GradScaler or None, got {_kind(scaler)}")
+    if not isinstance(desc, str):
+        raise TypeError(f"desc must be a str, got {_kind(desc)}")
+    device = device if device is not None else _device_of(model)
     use_amp = _resolve_amp(amp, device)
     if scaler is None:
         scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
@@ -340,12 +407,20 @@ def evaluate(
         >>> evaluate(nn.Identity(), data, metrics={"acc": accuracy})
         {'acc': 0.75}
     """
+    _check_model(model)
+    _check_loader(loader, "loader")
+    if loss_fn is not None:
+        check_callable(loss_fn, "loss_fn")
+    metrics = _check_metrics(metrics)
+    check_in(amp, "amp", ("auto", True, False))
+    if forward_fn is not None:
+        check_callable(forward_fn, "forward_fn")
+    check_bool(progress, "progress")
     if device is None:
         device = _device_of(model)
     else:
-        device = torch.device(device)
+        device = check_device(device, "device")
         model.to(device)
-    metrics = dict(metrics or {})
     use_amp = _resolve_amp(amp, device)
     names = (["loss"] if loss_fn is not None else []) + list(metrics)
     means = _Means(names)
@@ -411,7 +486,8 @@ def fit(
         metrics: name -> ``fn(outputs, targets)`` returning the batch mean as a float or
             one-element tensor, e.g. ``{"accuracy": accuracy}``; recorded as
             ``train_<name>`` (measured during the epoch, in train mode) and ``val_<name>``.
-        grad_clip: clip the global gradient norm to this value after ``backward()``.
+        grad_clip: clip the global gradient norm to this value after ``backward()`` (a positive
+            finite number, or None).
         amp: automatic mixed precision (float16 autocast + GradScaler) when True or
             ``"auto"`` *and* the device is CUDA; a no-op on CPU/MPS. False disables it.
         progress: a ``tqdm.auto`` bar over epochs with the latest values, and one over
@@ -443,15 +519,16 @@ def fit(
         >>> h.num_epochs, h.train_loss[-1] < h.train_loss[0], sorted(h.keys())
         (3, True, ['epoch', 'epoch_time', 'lr', 'train_loss', 'val_loss'])
     """
+    # Every argument is checked here, before the first batch: a mistake must not cost an epoch.
     check_positive_int(epochs, "epochs")
-    check_positive_int(log_every, "log_every")
     check_in(scheduler_step, "scheduler_step", ("epoch", "batch"))
-    if grad_clip is not None and not grad_clip > 0:
-        raise ValueError(f"grad_clip must be a positive max-norm or None, got {grad_clip}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    device, metrics, grad_clip = _check_step_args(model, loss_fn, train_loader, "train_loader", optimizer, device,
+                                                  metrics, scheduler, grad_clip, amp, forward_fn, progress, log_every)
+    if val_loader is not None:
+        _check_loader(val_loader, "val_loader")
     callbacks = [] if on_epoch_end is None else (list(on_epoch_end) if isinstance(on_epoch_end, (list, tuple)) else [on_epoch_end])
-    metrics = dict(metrics or {})
+    for i, callback in enumerate(callbacks):
+        check_callable(callback, "on_epoch_end" if callback is on_epoch_end else f"on_epoch_end[{i}]")
     if "loss" in metrics:
         raise ValueError("metrics must not be named 'loss': the history already records train_loss and val_loss")
 
@@ -461,7 +538,6 @@ def fit(
             device = torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu")
         else:
             device = get_device()
-    device = torch.device(device)
     model.to(device)
     net: nn.Module = model
     if distributed:

@@ -6,9 +6,9 @@ import random
 import numpy as np
 import torch
 
-from course_utils.checks import check_nonnegative_int
+from course_utils.checks import MAX_SEED, check_bool, check_seed
 
-__all__ = ["seed_everything"]
+__all__ = ["seed_everything", "MAX_SEED"]
 
 
 def seed_everything(seed: int, deterministic: bool = False) -> torch.Generator:
@@ -19,7 +19,7 @@ def seed_everything(seed: int, deterministic: bool = False) -> torch.Generator:
     Library functions never rely on it; they take a ``seed`` or a ``Generator``.
 
     Args:
-        seed: a non-negative integer.
+        seed: an integer in ``[0, 2**64 - 1]`` (checked before any generator is touched).
         deterministic: also ask cuDNN and PyTorch for deterministic kernels (slower
             on GPU; PyTorch then raises on ops that have no deterministic version).
 
@@ -34,7 +34,8 @@ def seed_everything(seed: int, deterministic: bool = False) -> torch.Generator:
         >>> torch.rand(1, generator=g).shape
         torch.Size([1])
     """
-    check_nonnegative_int(seed, "seed")
+    seed = check_seed(seed, "seed")
+    check_bool(deterministic, "deterministic")
     random.seed(seed)
     np.random.seed(seed % 2**32)  # NumPy's legacy seed must fit in 32 bits
     torch.manual_seed(seed)  # also seeds every CUDA device
