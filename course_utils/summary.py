@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Sequence
 import torch
 from torch import Tensor, nn
 
-from .checks import check_nonnegative_int, check_positive_int
+from .checks import check_bool, check_device, check_nonnegative_int, check_numel, check_positive_int
 from .references import not_an_answer
 
 __all__ = ["LayerRow", "Summary", "summarize", "count_parameters", "module_macs"]
@@ -57,6 +57,7 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_bool(trainable_only, "trainable_only")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
@@ -73,6 +74,15 @@ def module_macs(module: nn.Module, inputs: tuple, output: Any) -> int:
         >>> module_macs(conv, (x,), conv(x))  # 28 * 28 * 6 outputs, 3 * 5 * 5 mult-adds each
         352800
     """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    if not isinstance(inputs, tuple):
+        raise TypeError(f"inputs must be the tuple of the module's positional inputs, got {type(inputs).__name__}")
+    counted = _CONV + _CONV_T + (nn.Linear, nn.Bilinear)
+    if isinstance(module, _CONV_T) and (not inputs or not isinstance(inputs[0], Tensor)):
+        raise TypeError(f"inputs[0] must be the input tensor of {type(module).__name__}, got {inputs!r:.60}")
+    if isinstance(module, counted) and not isinstance(module, _CONV_T) and not isinstance(output, Tensor):
+        raise TypeError(f"output must be the output tensor of {type(module).__name__}, got {type(output).__name__}")
     if isinstance(module, _CONV):
         kernel = math.prod(module.kernel_size)
         return output.numel() * (module.in_channels // module.groups) * kernel
@@ -286,6 +296,10 @@ def summarize(
         raise ValueError("give exactly one of input_size and example_input")
     if depth is not None:
         check_nonnegative_int(depth, "depth")
+    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch.dtype such as torch.float32, got {dtype!r}")
+    if device is not None:
+        device = check_device(device, "device")
 
     if example_input is None:
         if not isinstance(input_size, (tuple, list, torch.Size)) or not all(isinstance(s, int) for s in input_size):
@@ -295,6 +309,8 @@ def summarize(
         ref = next((p for p in model.parameters() if p.is_floating_point()), None)
         device = device if device is not None else (ref.device if ref is not None else "cpu")
         dtype = dtype if dtype is not None else (ref.dtype if ref is not None else torch.get_default_dtype())
+        if torch.device(device).type != "meta":  # a meta input allocates nothing
+            check_numel(math.prod(input_size), "input_size", input_size)
         args: tuple = (torch.zeros(tuple(input_size), dtype=dtype, device=device),)
     elif isinstance(example_input, Tensor):
         args = (example_input,)

@@ -224,3 +224,17 @@ def test_errors():
         summarize(LeNet(), example_input=[[1.0]])
     with pytest.raises(TypeError, match="nn.Module"):
         count_parameters(torch.zeros(3))
+    with pytest.raises(ValueError, match="input_size asks for a tensor of"):
+        summarize(LeNet(), (10**4, 1, 10**4, 10**4))  # a zero input of 4 TB
+    with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
+        summarize(LeNet(), (1, 1, 32, 32), dtype=torch.int64)
+    with pytest.raises(ValueError, match="device must name a device"):
+        summarize(LeNet(), (1, 1, 32, 32), device="banana")
+    with pytest.raises(TypeError, match="trainable_only must be True or False"):
+        count_parameters(LeNet(), trainable_only="yes")
+    with pytest.raises(TypeError, match="module must be a torch.nn.Module"):
+        module_macs("conv", (torch.zeros(1),), torch.zeros(1))
+    with pytest.raises(TypeError, match="output must be the output tensor of Conv2d"):
+        module_macs(nn.Conv2d(1, 1, 3), (torch.zeros(1, 1, 3, 3),), None)
+    with pytest.raises(TypeError, match="inputs must be the tuple"):
+        module_macs(nn.Conv2d(1, 1, 3), torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 1, 1))
