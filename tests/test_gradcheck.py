@@ -52,9 +52,9 @@ def test_relative_error_and_gradient_check():
 
 
 def test_input_checks():
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="x must be a numpy.ndarray or torch.Tensor, got list"):
         numeric_gradient(lambda v: v.sum(), [1.0, 2.0])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="x must be a floating-point tensor, got int64"):
         numeric_gradient(lambda v: v.sum(), torch.tensor([1, 2]))
     with pytest.raises(ValueError, match="scalar"):
         numeric_gradient(lambda v: v * 2, torch.tensor([1.0, 2.0]))

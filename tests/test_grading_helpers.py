@@ -197,3 +197,50 @@ def test_report_writes_a_record(tmp_path, monkeypatch, capsys):
     runtime.report("acc", 0.98, target=0.97)
     assert "met" in capsys.readouterr().out
     assert '"acc"' in path.read_text()
+
+
+@pytest.mark.parametrize("value, quick", [("1", True), ("true", True), (" YES ", True), ("on", True),
+                                          ("0", False), ("", False), ("no", False), (None, False)])
+def test_is_quick_reads_the_environment(monkeypatch, value, quick):
+    if value is None:
+        monkeypatch.delenv(runtime.QUICK_ENV, raising=False)
+    else:
+        monkeypatch.setenv(runtime.QUICK_ENV, value)
+    assert runtime.is_quick() is quick
+
+
+def test_get_device_and_report_check_their_arguments(monkeypatch):
+    monkeypatch.setenv("DLCV_DEVICE", "banana")
+    with pytest.raises(ValueError, match="the environment variable DLCV_DEVICE must name a device"):
+        runtime.get_device()
+    assert runtime.get_device("cpu").type == "cpu"  # an explicit choice wins over the environment
+    with pytest.raises(ValueError, match="prefer must name a device"):
+        runtime.get_device("banana")
+    with pytest.raises(ValueError, match="value must be a number, got nan"):
+        runtime.report("acc", float("nan"))
+    with pytest.raises(TypeError, match="value must be a real number, got str"):
+        runtime.report("acc", "0.9")
+
+
+def test_expect_tensor_checks_kind_shape_and_dtype():
+    x = torch.zeros(2, 3)
+    assert grading.expect_tensor(x, "output", shape=(2, 3), dtype=torch.float32) is x
+    assert grading.expect_tensor(x, "output", shape=[2, 3]) is x  # a list shape is a shape
+    with pytest.raises(AssertionError, match=r"output should be a torch.Tensor, got list"):
+        grading.expect_tensor([[0.0] * 3] * 2, "output")
+    with pytest.raises(AssertionError, match="output should be a torch.Tensor"):
+        grading.expect_tensor(x.as_subclass(AlwaysEqual), "output")  # subclasses do not pass
+    with pytest.raises(AssertionError, match=r"output should have shape \[3, 2\], got \[2, 3\]"):
+        grading.expect_tensor(x, "output", shape=(3, 2))
+    with pytest.raises(AssertionError, match="output should have dtype torch.float64, got torch.float32"):
+        grading.expect_tensor(x, "output", dtype=torch.float64)
+
+
+def test_resolve_imports_dotted_names():
+    assert grading.resolve("torch.nn.functional.conv2d") is F.conv2d
+    assert grading.resolve("course_utils.ops.conv.conv2d_loop") is conv.conv2d_loop
+    assert grading.resolve("torch.nn.Conv2d.forward") is torch.nn.Conv2d.forward  # an attribute of a class
+    with pytest.raises(ValueError, match="cannot import 'no_such_module_xyz'"):
+        grading.resolve("no_such_module_xyz")
+    with pytest.raises(AttributeError):
+        grading.resolve("torch.no_such_function_xyz")

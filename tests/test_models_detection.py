@@ -69,9 +69,9 @@ def test_config_and_input_checks():
         GridDetector()(torch.zeros(1, 3, 60, 64))
     with pytest.raises(ValueError, match="channels"):
         GridDetector()(torch.zeros(1, 1, 64, 64))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"widths must be a non-empty tuple of ints, got \(\)"):
         DetectorConfig(widths=())
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"num_classes must be an int, got float \(2.0\)"):
         DetectorConfig(num_classes=2.0)
 
 
@@ -131,7 +131,7 @@ def test_assignment_batch_and_empty_images():
 def test_encode_targets_checks_labels():
     with pytest.raises(ValueError, match="1..5"):
         encode_targets([_target([[0.0, 0.0, 8.0, 8.0]], [0])], (8, 8), CFG)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"targets\[0\]\['labels'\] must be an integer tensor, got torch.float32"):
         encode_targets([{"boxes": torch.zeros(1, 4), "labels": torch.ones(1)}], (8, 8), CFG)
     with pytest.raises(ValueError, match="shape"):
         encode_targets([{"boxes": torch.zeros(1, 3), "labels": torch.ones(1, dtype=torch.int64)}], (8, 8), CFG)
@@ -173,7 +173,7 @@ def test_decode_thresholds_sorts_and_empty_outputs():
         assert (det["boxes"] >= 0).all() and (det["boxes"] <= 64).all()  # clipped
     none = decode(out, CFG, score_threshold=1.0)
     assert all(d["boxes"].shape == (0, 4) and d["scores"].shape == (0,) for d in none)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"score_threshold must be in \[0, 1\], got 1.5"):
         decode(out, CFG, score_threshold=1.5)
     with pytest.raises(ValueError, match="keys"):
         decode({"objectness": out["objectness"]}, CFG)

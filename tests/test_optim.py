@@ -82,5 +82,5 @@ def test_input_checks():
         sgd_momentum_step(torch.zeros(2), torch.zeros(2), lr=-1.0)
     with pytest.raises(ValueError, match="nesterov"):
         MomentumSGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, nesterov=True)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"step must be an int, got float \(1.5\)"):
         step_decay(1.5, 0.1)
