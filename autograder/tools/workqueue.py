@@ -166,6 +166,7 @@ class WorkQueue:
         self.s = s
         self.engine = engine_for(s)
         self.grader = f"{socket.gethostname()}:{os.getpid()}"
+        self.keys = "{}"   # JSON student -> key of this grader's staged submissions (set by enqueue)
 
     # ------------------------------------------------------------ set-up
 
@@ -208,7 +209,7 @@ class WorkQueue:
         """Add this grader's staged submissions; return the students still to grade
         (pending rows whose key is this grader's, including rows other graders hold now)."""
         from sqlalchemy import text
-        keys = json.dumps(local_keys(self.s, students))
+        keys = self.keys = json.dumps(local_keys(self.s, students))
         params = {"chapter": self.s.chapter, "keys": keys, "force": bool(self.s.force)}
         rows = f"jsonb_each_text(CAST(:keys AS jsonb)) AS k(student, key)"
         with self.engine.begin() as conn:
@@ -238,7 +239,7 @@ class WorkQueue:
         sandbox_base = Path(tempfile.mkdtemp(prefix="dlcvsb-"))  # short: ipc socket paths are limited
         os.chmod(sandbox_base, 0o755)
         s_dict = asdict(s)
-        keys = json.dumps(local_keys(s, _staged_students(s)))
+        keys = self.keys
 
         def start(wid):
             proc = ctx.Process(target=_worker_main, args=(s_dict, wid, mode, str(sandbox_base), keys,
@@ -320,6 +321,7 @@ class WorkQueue:
         from autograder.tools import collect
         from autograder.tools.autograde import Result, _paths
         keys = local_keys(self.s, students)
+        order = _test_cells(self.s)
         with self.engine.connect() as conn:
             rows = {r.student: r for r in conn.execute(
                 text(f"SELECT student, key, state, result, feedback FROM {TABLE} "
@@ -334,6 +336,10 @@ class WorkQueue:
                                              else "not in the shared queue"])
                 continue
             res = result_from(row.result)
+            # jsonb keeps its keys in its own order: the CSV's columns follow the notebook.
+            for name in ("scores", "max_scores"):
+                d = getattr(res, name)
+                setattr(res, name, {c: d[c] for c in sorted(d, key=lambda c: order.get(c, len(order)))})
             if row.feedback is not None:
                 if not p["feedback"].exists() or p["feedback"].read_text() != row.feedback:
                     collect.write_atomic(p["feedback"], row.feedback)
@@ -356,9 +362,15 @@ def _read_json(path: Path):
         return None
 
 
-def _staged_students(s) -> list[str]:
-    folder = s.root / ".scan" / s.chapter
-    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+def _test_cells(s) -> dict[str, int]:
+    """grade id -> position of the release's graded cells."""
+    import nbformat
+    with contextlib.suppress(OSError, ValueError):
+        nb = nbformat.read(s.root / "release" / s.chapter / f"{s.chapter}.ipynb", as_version=4)
+        gids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade")]
+        return {gid: i for i, gid in enumerate(gids) if gid}
+    return {}
 
 
 # ---------------------------------------------------------------- the worker
