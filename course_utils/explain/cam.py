@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.checks import check_tensor
+from course_utils.explain.features import ReceptiveField
 from course_utils.references import reference_of
 
 __all__ = ["class_activation_map", "class_activation_map_loop", "grad_cam", "upsample_maps"]
@@ -116,17 +117,43 @@ def grad_cam(model: nn.Module, layer: nn.Module, images: Tensor, classes: Tensor
     return F.relu((alpha[:, :, None, None] * activations).sum(dim=1)).detach()  # [N, h, w]
 
 
-def upsample_maps(maps: Tensor, size: tuple[int, int], normalize: bool = True) -> Tensor:
+def upsample_maps(maps: Tensor, size: tuple[int, int], normalize: bool = True,
+                  field: ReceptiveField | None = None) -> Tensor:
     """Bilinear upsampling of maps ``Tensor[N, h, w]`` to ``size``; optionally each scaled to [0, 1].
+
+    Plain resizing (``field=None``, ``F.interpolate`` with ``align_corners=False``) treats
+    cell ``i`` of an ``h``-cell map as the centre of the ``i``-th of ``h`` equal blocks of the
+    image. That is not where a network's cell looks: a stride-2 convolution with padding 1
+    centres output ``i`` on input ``2 i``, not ``2 i + 0.5``, so after a few such layers
+    the plainly resized map is shifted by more than a pixel. With the layer's
+    :class:`~course_utils.explain.features.ReceptiveField`, cell ``i`` is placed at the
+    centre of its receptive field, pixel ``offset + stride * i + (size - 1) / 2``
+    (pixel-index coordinates), and pixels beyond the outer cells take the outer values.
 
     Normalization is min-max per map (a constant map becomes all zeros).
 
     Examples:
         >>> upsample_maps(torch.tensor([[[0.0, 2.0]]]), (1, 4)).tolist()
         [[[0.0, 0.25, 0.75, 1.0]]]
+        >>> peak = torch.zeros(1, 4, 4); peak[0, 1, 1] = 1.0
+        >>> up = upsample_maps(peak, (16, 16), field=ReceptiveField(size=9, stride=4, offset=-4))
+        >>> divmod(int(up[0].argmax()), 16)  # the centre of cell (1, 1)'s field: -4 + 4 + 4 = 4
+        (4, 4)
     """
     check_tensor(maps, "maps", ndim=3, floating=True)
-    out = F.interpolate(maps[:, None], size=tuple(size), mode="bilinear", align_corners=False)[:, 0]  # [N, H, W]
+    height, width = int(size[0]), int(size[1])
+    if field is None:
+        out = F.interpolate(maps[:, None], size=(height, width), mode="bilinear", align_corners=False)[:, 0]
+    else:
+        h, w = maps.shape[1:]
+        centre = field.offset + (field.size - 1) / 2  # pixel under cell 0
+        rows = (torch.arange(height, dtype=maps.dtype, device=maps.device) - centre) / field.stride  # cell coordinates
+        cols = (torch.arange(width, dtype=maps.dtype, device=maps.device) - centre) / field.stride
+        gy = 2 * rows / (h - 1) - 1 if h > 1 else torch.zeros_like(rows)  # grid_sample, align_corners=True:
+        gx = 2 * cols / (w - 1) - 1 if w > 1 else torch.zeros_like(cols)  # -1 is cell 0, +1 the last cell
+        grid = torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1)  # [H, W, 2] as (x, y)
+        grid = grid[None].expand(len(maps), -1, -1, -1)
+        out = F.grid_sample(maps[:, None], grid, mode="bilinear", padding_mode="border", align_corners=True)[:, 0]
     if normalize:
         low = out.amin(dim=(1, 2), keepdim=True)
         high = out.amax(dim=(1, 2), keepdim=True)

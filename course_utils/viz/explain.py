@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from course_utils.viz.core import to_display
 
-__all__ = ["draw_heatmap", "draw_outline", "show_explanations"]
+__all__ = ["draw_heatmap", "draw_outline", "show_explanations", "image_grid"]
 
 _PANEL = 1.6  # inches per panel
 
@@ -131,3 +131,49 @@ def show_explanations(images, maps: Mapping[str, object], *, titles: Sequence[st
         fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def image_grid(images, ncols: int, *, pad: int = 1, pad_value: float = 1.0, frames=None,
+               frame_width: int = 2) -> np.ndarray:
+    """Tile images into one ``[H, W, 3]`` array for a single ``imshow`` (far cheaper than one axes per image).
+
+    Args:
+        images: ``Tensor[N, C, H, W]`` with C = 1 or 3, values in [0, 1] (grey is repeated to RGB).
+        ncols: images per row.
+        pad: pixels between tiles, filled with ``pad_value``.
+        frames: optional list of N RGB triples (or None entries): a coloured frame around each tile.
+        frame_width: width of the frames in pixels.
+
+    Returns:
+        np.ndarray[rows * (H + 2 f + pad) + pad, ncols * (W + 2 f + pad) + pad, 3] float32,
+        with ``f = frame_width`` when frames are given (0 otherwise). Tile ``i`` has its
+        top-left pixel at row ``pad + (i // ncols) * (H + 2 f + pad) + f``.
+
+    Examples:
+        >>> image_grid(torch.zeros(5, 1, 4, 4), ncols=3).shape
+        (11, 16, 3)
+    """
+    x = torch.as_tensor(images).detach().cpu().float()
+    if x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise ValueError(f"images must be [N, 1 or 3, H, W], got shape {list(x.shape)}")
+    if x.shape[1] == 1:
+        x = x.repeat(1, 3, 1, 1)
+    n, _, h, w = x.shape
+    f = frame_width if frames is not None else 0
+    if frames is not None:
+        if len(frames) != n:
+            raise ValueError(f"got {len(frames)} frames for {n} images")
+        boxed = torch.full((n, 3, h + 2 * f, w + 2 * f), pad_value)
+        for i, colour in enumerate(frames):
+            if colour is not None:
+                boxed[i] = torch.as_tensor(colour, dtype=torch.float32)[:, None, None]
+        boxed[:, :, f:f + h, f:f + w] = x
+        x = boxed
+    rows = -(-n // ncols)
+    th, tw = h + 2 * f, w + 2 * f
+    grid = torch.full((3, pad + rows * (th + pad), pad + ncols * (tw + pad)), pad_value)
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        top, left = pad + r * (th + pad), pad + c * (tw + pad)
+        grid[:, top:top + th, left:left + tw] = x[i]
+    return grid.permute(1, 2, 0).clamp(0, 1).numpy()
