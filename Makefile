@@ -1,6 +1,7 @@
 # Deep Learning for Computer Vision: every job goes through this file.
-#   make lab        set up (first time only) and open the chapters in JupyterLab
+#   make lab        set up (first time only) and open the chapters in JupyterLab (ROOT=. for instructors)
 #   make test       set up (first time only) and run every check: unit tests, grading validity, class grading
+#   make book       the course as a book: build/book/reader/html/index.html
 # See README.md for the rest.
 
 SHELL := /bin/bash
@@ -14,10 +15,11 @@ LAB_ARGS ?=
 CHAPTER ?=
 WORKERS ?= 2
 
-.PHONY: setup lab student check check-student test test-fast test-unit test-grading validity timings bench samples clean help
+.PHONY: setup lab student check check-student test test-fast test-unit test-grading validity timings bench samples clean help \
+        book book-pdf test-browser
 
 help:
-	@sed -n '1,6p' Makefile
+	@sed -n '1,7p' Makefile
 
 setup: $(STAMP)
 
@@ -28,8 +30,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" > /dev/null
 	@touch $(STAMP)
 
-lab: setup
-	$(BIN)/jupyter lab --notebook-dir=chapters $(LAB_ARGS)
+# make lab: the student notebooks (chapters/). make lab ROOT=.: the whole repository, for instructors
+# (solutions/NN_name.py opens as a notebook through jupytext). JupyterLab refuses to run as root
+# unless told to (containers and cloud VMs often run as root): --allow-root only then.
+# The course's JupyterLab settings (no "Jupyter news?" pop-up) are installed into the venv.
+ROOT ?= chapters
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/dlcv-course.json
+lab: setup $(LAB_SETTINGS)
+	$(BIN)/jupyter lab --notebook-dir=$(ROOT) $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
+
+$(LAB_SETTINGS): jupyterlab-settings/dlcv-course.json
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 # Regenerate the student notebooks (chapters/) from the single source (solutions/).
 student: setup
@@ -51,6 +63,14 @@ test: setup
 	$(MAKE) --no-print-directory test-grading
 	$(MAKE) --no-print-directory test-autograde
 	$(MAKE) --no-print-directory test-release
+	$(MAKE) --no-print-directory test-browser
+
+# The book and JupyterLab in a real browser (Debian's chromium through Playwright; installed with
+# apt-get when missing and root): a quick-mode book of two chapters, its PDF, the student edition
+# of one chapter, and `make lab` / `make lab ROOT=.` driven as a student and an instructor would.
+test-browser: setup
+	OMP_NUM_THREADS=1 DLCV_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:xdist -m browser \
+	  tests/test_book_build.py tests/test_browser_book.py tests/test_browser_lab.py
 
 # Unit tests of course_utils, doctests and the fast checks of the tooling.
 # One thread per pytest worker: two workers with two OpenMP threads each on two cores
@@ -74,6 +94,17 @@ validity: setup
 timings: setup
 	$(BIN)/python -m autograder.tools.timings $(CHAPTER)
 
+# The course as a book (Sphinx + MyST-NB), every chapter executed in full mode (cached: a rebuild
+# runs again only the chapters whose code changed). EDITION=student: exercises as students get
+# them, no solutions. CHAPTER=02_cnns,05_detection: only those. Pages: build/book/$(EDITION)/html/.
+EDITION ?= reader
+book: setup
+	$(BIN)/python -m book.build --edition $(EDITION) $(if $(CHAPTER),--chapters '$(CHAPTER)',)
+
+# The whole book as one PDF, printed by headless Chromium: build/book/$(EDITION)/book.pdf.
+book-pdf: book
+	$(BIN)/python -m book.pdf --edition $(EDITION)
+
 bench: setup
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
@@ -86,7 +117,7 @@ clean:
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
 
 # ---- Grading a class (see README "Grading a class") ----
-.PHONY: release autograde test-autograde test-release
+.PHONY: release autograde test-autograde test-release hub
 SUBMISSIONS ?=
 DB_URL ?=
 GRADE_WORKERS ?=
@@ -105,6 +136,8 @@ test-release: setup
 
 # make autograde                                   grade the demo classes (chapters 02 and 05)
 # make autograde CHAPTER=05_detection SUBMISSIONS=download.zip [DB_URL=postgresql://...] [GRADE_WORKERS=8]
+# With a PostgreSQL DB_URL, any number of graders on any number of machines share one work queue
+# kept in that database (autograder/tools/workqueue.py): run the same command on each.
 # Installs bubblewrap (the kernel sandbox) with apt-get when it is missing and this runs as root.
 autograde: setup
 	$(BIN)/python -m autograder.tools.autograde $(CHAPTER) $(SUBMISSIONS) \
@@ -114,4 +147,14 @@ autograde: setup
 # ones run in test-unit).
 test-autograde: setup
 	DLCV_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q -m slow tests/test_autograde.py \
-	  tests/test_autograde_resume.py tests/test_autograde_postgres.py tests/test_autograde_chapters.py
+	  tests/test_autograde_resume.py tests/test_autograde_postgres.py tests/test_autograde_chapters.py \
+	  tests/test_autograde_queue.py tests/test_hub.py
+
+# A JupyterHub for a workshop or a small class (as root; README "Students on a JupyterHub"):
+#   make hub HUB_ARGS="--instructor alice --students bob,carol"      then http://<this machine>:8000
+# Unix accounts log in (PAM); nbgrader's exchange in /srv/nbgrader/exchange; students' servers see the
+# student release (built first when missing), never the repository's solutions.
+HUB_ARGS ?=
+hub: setup
+	@test -d build/student-release/course_utils || $(MAKE) --no-print-directory release
+	$(BIN)/python -m autograder.tools.hub serve $(HUB_ARGS)
