@@ -559,7 +559,8 @@ def _detections():
 def _pr_curve(fn):
     for scores, hits, num_gt in _detections():
         yield fn(scores, hits, num_gt)
-    yield fn(torch.tensor([0.3, 0.9]), torch.tensor([True, False]), 0)
+    yield fn(torch.tensor([0.3, 0.9]), torch.tensor([False, False]), 0)  # no ground truth: recall NaN
+    yield call(fn, torch.tensor([0.3, 0.9]), torch.tensor([True, False]), 0)  # more hits than objects: refused
     yield call(fn, torch.rand(3), torch.tensor([1, 0, 1]), 2)
 
 
@@ -870,3 +871,107 @@ def _hourglass_sizes(fn):
     for size in (64, 100, 128, 200, 255, 256, 384):
         for depth in (1, 2, 3, 4):
             yield call(fn, size, depth)
+
+
+# ---------------------------------------------------------------- 10 visualization
+
+def _tiny_net(seed: int, in_channels: int = 3, num_classes: int = 4, dtype: torch.dtype = torch.float32,
+              batch_norm: bool = False) -> torch.nn.Module:
+    """A small CNN with seeded weights (variance 1 / fan-in), in eval mode."""
+    from torch import nn
+    g = _gen(seed)
+    layers = [nn.Conv2d(in_channels, 5, 3, padding=1), nn.ReLU(), nn.Conv2d(5, 6, 3, padding=1)]
+    if batch_norm:
+        layers.append(nn.BatchNorm2d(6))
+    layers += [nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, num_classes)]
+    net = nn.Sequential(*layers)
+    with torch.no_grad():
+        for name, t in net.state_dict().items():
+            if t.is_floating_point():
+                u = torch.rand(t.shape, generator=g)
+                t.copy_((2 * u - 1) * math.sqrt(3 / t[0].numel()) if t.ndim > 1
+                        else (u + 0.5 if name.endswith("running_var") else u - 0.5))
+    return net.to(dtype).eval()
+
+
+@case("course_utils.explain.features.nearest_neighbors", "course_utils.explain.features.nearest_neighbors_loop")
+def _nearest_neighbors(fn):
+    g = _gen(120)
+    for dtype in (torch.float32, torch.float64):
+        queries = torch.randint(-6, 7, (7, 3), generator=g).to(dtype) / 2  # half steps: exact distances, real ties
+        gallery = torch.randint(-6, 7, (25, 3), generator=g).to(dtype) / 2
+        for k in (1, 5, 25):
+            yield fn(queries, gallery, k)
+    yield fn(torch.randn(4, 16, generator=g), torch.randn(30, 16, generator=g), 3)
+    yield fn(torch.zeros(0, 3), torch.ones(4, 3), 2)
+    yield call(fn, torch.zeros(2, 3), torch.ones(4, 3), 5)
+    yield call(fn, torch.zeros(2, 3), torch.ones(4, 2), 1)
+
+
+@case("course_utils.explain.occlusion.occlusion_map")
+def _occlusion_map(fn):
+    g = _gen(121)
+    for i, (shape, patch, stride, fill) in enumerate((((3, 12, 12), 4, 2, 0.0), ((1, 9, 14), 3, 3, 0.5),
+                                                     ((3, 8, 8), 8, 1, 1.0), ((2, 10, 7), 1, 4, -0.3))):
+        net = _tiny_net(130 + i, in_channels=shape[0], batch_norm=i % 2 == 0)
+        yield fn(net, torch.rand(shape, generator=g), i % 4, patch, stride, fill)
+    yield fn(_tiny_net(134, dtype=torch.float64), torch.rand(3, 6, 6, generator=g, dtype=torch.float64), 1, 2, 2)
+    yield call(fn, _tiny_net(135), torch.rand(3, 4, 4, generator=g), 0, 5, 1)
+
+
+@case("course_utils.explain.saliency.saliency_map")
+def _saliency_map(fn):
+    g = _gen(122)
+    for i, (shape, dtype) in enumerate((((5, 3, 9, 9), torch.float32), ((3, 1, 7, 12), torch.float64),
+                                        ((1, 2, 5, 5), torch.float32))):
+        net = _tiny_net(140 + i, in_channels=shape[1], num_classes=5, dtype=dtype, batch_norm=i != 1)
+        images = torch.rand(shape, generator=g, dtype=dtype)
+        yield fn(net, images, torch.randint(0, 5, (shape[0],), generator=g)), images
+    yield call(fn, _tiny_net(143), torch.rand(2, 3, 4, 4, generator=g), torch.tensor([0]))
+
+
+@case("course_utils.explain.cam.class_activation_map", "course_utils.explain.cam.class_activation_map_loop")
+def _class_activation_map(fn):
+    g = _gen(123)
+    for n, c, h, w, k, dtype in ((4, 8, 5, 6, 3, torch.float32), (2, 16, 7, 7, 10, torch.float64),
+                                 (1, 1, 1, 1, 1, torch.float32), (0, 4, 3, 3, 2, torch.float32)):
+        features = torch.rand(n, c, h, w, generator=g, dtype=dtype)
+        yield fn(features, torch.randn(k, c, generator=g, dtype=dtype), torch.randint(0, k, (n,), generator=g))
+    yield call(fn, torch.rand(2, 3, 2, 2), torch.randn(4, 3), torch.tensor([0, 4]))
+    yield call(fn, torch.rand(2, 3, 2, 2), torch.randn(4, 2), torch.tensor([0, 1]))
+
+
+@case("course_utils.explain.bias.cue_reliance")
+def _cue_reliance(fn):
+    g = _gen(124)
+    for i, (n, k) in enumerate(((30, 4), (9, 2), (60, 6))):
+        images = torch.rand(n, 3, 6, 6, generator=g)
+        labels, backgrounds = torch.randint(0, k, (n,), generator=g), torch.randint(0, k, (n,), generator=g)
+        backgrounds[0] = (labels[0] + 1) % k
+        yield fn(_tiny_net(150 + i, num_classes=k), images, labels, backgrounds)
+    yield call(fn, _tiny_net(153), torch.rand(3, 3, 4, 4, generator=g), torch.tensor([0, 1, 2]), torch.tensor([0, 1, 2]))
+
+
+@case("course_utils.explain.adversarial.fgsm")
+def _fgsm(fn):
+    g = _gen(125)
+    for i, (shape, epsilon, dtype) in enumerate((((6, 3, 8, 8), 0.05, torch.float32), ((3, 1, 10, 6), 0.3, torch.float64),
+                                                 ((2, 3, 5, 5), 0.0, torch.float32), ((4, 2, 6, 6), 1.0, torch.float32))):
+        net = _tiny_net(160 + i, in_channels=shape[1], dtype=dtype, batch_norm=i == 1)
+        images = torch.rand(shape, generator=g, dtype=dtype)
+        yield fn(net, images, torch.randint(0, 4, (shape[0],), generator=g), epsilon), images
+    yield call(fn, _tiny_net(164), torch.rand(2, 3, 4, 4, generator=g), torch.tensor([0, 1]), -0.1)
+
+
+@case("course_utils.explain.adversarial.pgd_attack")
+def _pgd_attack(fn):
+    g = _gen(126)
+    for i, (shape, epsilon, step, steps, start, dtype) in enumerate((
+            ((5, 3, 8, 8), 0.1, 0.03, 6, False, torch.float32), ((3, 1, 9, 9), 0.2, 0.08, 4, True, torch.float64),
+            ((2, 3, 6, 6), 0.05, 0.05, 1, False, torch.float32), ((4, 2, 5, 7), 0.3, 0.1, 0, True, torch.float32),
+            ((6, 3, 6, 6), 0.0, 0.1, 3, False, torch.float32))):
+        net = _tiny_net(170 + i, in_channels=shape[1], dtype=dtype, batch_norm=i == 0)
+        images = torch.rand(shape, generator=g, dtype=dtype)
+        labels = torch.randint(0, 4, (shape[0],), generator=g)
+        yield fn(net, images, labels, epsilon, step, steps, random_start=start, generator=_gen(180 + i)), images
+    yield call(fn, _tiny_net(175), torch.rand(2, 3, 4, 4, generator=g), torch.tensor([0, 1]), 0.1, 0.1, -1)
