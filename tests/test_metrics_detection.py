@@ -366,3 +366,15 @@ def test_mean_average_precision_refuses_nan_thresholds_and_fractional_crowds():
         M.mean_average_precision(nan_score, targets)
     with pytest.raises(TypeError, match=r"targets\[0\]\['labels'\] must be an integer tensor"):
         M.mean_average_precision(preds, [{**targets[0], "labels": torch.tensor([True])}])
+
+
+def test_a_class_without_ground_truth_has_no_ap():
+    # recall is 0 / 0: NaN in the curve, and average_precision refuses it with a reason
+    p, r, _ = M.precision_recall_curve(torch.tensor([0.9, 0.4]), torch.tensor([False, False]), num_gt=0)
+    assert torch.isnan(r).all() and p.tolist() == [0.0, 0.0]
+    for method in M.AP_METHODS:
+        with pytest.raises(ValueError, match="a class without ground truth has no AP"):
+            M.average_precision(p, r, method)
+    # no detection and no ground truth: the curve is empty, and so is the question
+    p, r, _ = M.precision_recall_curve(torch.zeros(0), torch.zeros(0, dtype=torch.bool), num_gt=0)
+    assert p.shape == r.shape == (0,)

@@ -192,7 +192,14 @@ def average_precision(precision, recall, method: str = "coco101") -> float:
             envelope, VOC2010+) or ``"coco101"`` (101-point, COCO).
 
     Returns:
-        The average precision, a float in [0, 1] (0 for an empty curve).
+        The average precision, a float in [0, 1] (0 for an empty curve: no detection of a
+        class that has ground truth).
+
+    Raises:
+        ValueError: for a class without ground-truth objects. Its recall is 0 / 0, NaN in
+            :func:`precision_recall_curve`, and its AP is undefined, not 0 or 1; COCO (and
+            :func:`mean_average_precision`) leave such a class out of the mean. Also for
+            values outside [0, 1], a decreasing recall, or curves of unequal length.
 
     Examples:
         >>> p, r = torch.tensor([1.0, 0.5, 2 / 3]), torch.tensor([0.5, 0.5, 1.0])

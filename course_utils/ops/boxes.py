@@ -10,8 +10,12 @@ size ``(H, W)`` covers ``[0, W] x [0, H]``, the pixel ``(row i, column j)`` cove
 ``"cxcywh"`` (centre and size), are reached only through :func:`box_convert`.
 
 Each operation comes twice: ``op_loop`` is a plain Python loop written to be read
-(it is the one taught in the chapter and the reference of the tests), ``op`` is
-the vectorized version used everywhere else. Both agree with ``torchvision.ops``
+(``nms_loop``, ``box_iou_loop``, ``encode_boxes_loop``, and ``roi_align_loop`` in
+:mod:`course_utils.ops.roi`: read these to see the algorithm; they are the references of
+the tests and of chapter 5's exercises, so the student release withholds them until the
+chapter is unlocked), and ``op`` is the vectorized version used everywhere else. The
+vectorized versions are written for speed, not for reading: ``nms`` suppresses block by
+block with one IoU matrix per block, and ``roi_align`` multiplies band matrices. Both agree with ``torchvision.ops``
 on valid boxes (``x1 <= x2`` and ``y1 <= y2``); on inverted boxes torchvision
 multiplies two negative sides into a positive area, here they count as empty.
 
@@ -837,6 +841,11 @@ def encode_boxes(anchors: Tensor, gt_boxes: Tensor, weights: Sequence[float] = (
 
     Returns:
         Tensor[N, 4] of deltas ``(tx, ty, tw, th)``.
+
+    Raises:
+        ValueError: naming the row, if an anchor or a box is degenerate (width or height
+            ``<= 0``): ``log(0 / wa)`` would be ``-inf`` and a zero anchor size a division by
+            zero, and either would poison a loss silently. Drop such boxes before matching.
 
     Examples:
         >>> encode_boxes(torch.tensor([[0., 0., 10., 10.]]), torch.tensor([[5., 0., 15., 20.]]))
