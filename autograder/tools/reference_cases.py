@@ -975,3 +975,183 @@ def _pgd_attack(fn):
         labels = torch.randint(0, 4, (shape[0],), generator=g)
         yield fn(net, images, labels, epsilon, step, steps, random_start=start, generator=_gen(180 + i)), images
     yield call(fn, _tiny_net(175), torch.rand(2, 3, 4, 4, generator=g), torch.tensor([0, 1]), 0.1, 0.1, -1)
+
+
+# ---------------------------------------------------------------- 06 transformers
+
+@case("course_utils.ops.rnn.rnn_forward", "course_utils.ops.rnn.rnn_forward_loop")
+def _rnn_forward(fn):
+    g = _gen(61)
+    for b, t, i, h, dtype in ((1, 1, 1, 1, torch.float32), (2, 5, 3, 4, torch.float32), (3, 7, 2, 6, torch.float64),
+                              (4, 0, 3, 2, torch.float32)):
+        x = torch.randn(b, t, i, generator=g, dtype=dtype) * 2
+        h0 = torch.randn(b, h, generator=g, dtype=dtype)
+        weights = [torch.randn(*shape, generator=g, dtype=dtype) * 0.5 for shape in ((h, i), (h, h), (h,), (h,))]
+        yield fn(x, h0, *weights)
+    yield call(fn, torch.zeros(2, 3, 4), torch.zeros(2, 5), torch.zeros(5, 3), torch.zeros(5, 5), torch.zeros(5),
+               torch.zeros(5))
+
+
+@case("course_utils.models.decoding.softmax_with_temperature")
+def _softmax_temperature(fn):
+    g = _gen(62)
+    yield fn(torch.tensor([5.0, 1.0]), 1.0)
+    yield fn(torch.tensor([5.0, 1.0]), 5.0)
+    for shape, temperature, dtype in (((4, 11), 0.3, torch.float64), ((3, 2, 5), 7.0, torch.float32),
+                                      ((9,), 1.0, torch.float32), ((2, 6), 100.0, torch.float64)):
+        yield fn(torch.randn(shape, generator=g, dtype=dtype) * 10, temperature)
+    yield fn(torch.tensor([[1000.0, 999.0, 0.0], [-1000.0, -1001.0, -1002.0]]))
+    yield fn(torch.zeros(0, 4), 2.0)
+    yield call(fn, torch.zeros(3), 0.0)
+    yield call(fn, torch.zeros(3), -1.0)
+
+
+def _corpus(seed, size, max_refs, vocabulary=8):
+    import random
+    rng = random.Random(seed)
+    words = "a an red blue green star circle ring two above below of".split()[:vocabulary]
+    candidates = [[rng.choice(words) for _ in range(rng.randint(1, 9))] for _ in range(size)]
+    references = [[[rng.choice(words) for _ in range(rng.randint(1, 9))] for _ in range(rng.randint(1, max_refs))]
+                  for _ in range(size)]
+    return candidates, references
+
+
+@case("course_utils.metrics.text.bleu")
+def _bleu(fn):
+    reference = [["a red star .".split()]]
+    yield fn(["a red star .".split()], reference)
+    yield fn(["a a a a".split()], reference, n=1)
+    yield fn(["a red star".split()], reference, n=2)
+    yield fn(["the the the".split()], [["the cat".split(), "the the".split()]], 1)
+    yield fn(["a red star .".split()], [["a red star".split(), "a big red star .".split()]], 1)
+    yield fn(["two blue".split()], reference, 2)
+    yield fn([], [], 2)
+    for seed, size, refs, n in ((1, 10, 1, 1), (2, 10, 3, 2), (3, 25, 2, 3), (4, 6, 4, 1), (5, 1, 1, 2)):
+        yield fn(*_corpus(seed, size, refs, vocabulary=4), n)
+    yield call(fn, ["a"], reference)
+    yield call(fn, [["a"]], [[]])
+    yield call(fn, [["a"]], reference, 0)
+
+
+def _qkv(g, shape, dtype):
+    b, h, tq, tk, d, dv = shape
+    return (torch.randn(b, h, tq, d, generator=g, dtype=dtype), torch.randn(b, h, tk, d, generator=g, dtype=dtype),
+            torch.randn(b, h, tk, dv, generator=g, dtype=dtype))
+
+
+@case("course_utils.ops.attention.scaled_dot_product_attention",
+      "course_utils.ops.attention.scaled_dot_product_attention_loop")
+def _sdpa(fn):
+    g = _gen(63)
+    for shape, dtype in (((2, 3, 4, 5, 8, 3), torch.float32), ((1, 2, 6, 6, 16, 4), torch.float64),
+                         ((3, 1, 1, 3, 4, 2), torch.float32)):
+        q, k, v = _qkv(g, shape, dtype)
+        yield fn(q, k, v)
+        mask = torch.rand(shape[0], 1, shape[2], shape[3], generator=g) > 0.4
+        mask[..., 0] = True
+        yield fn(q, k, v, mask)
+    q, k, v = _qkv(g, (2, 1, 5, 5, 4, 3), torch.float32)
+    yield fn(q[:, 0], k[:, 0], v[:, 0], torch.ones(5, 5, dtype=torch.bool).tril())  # causal
+    lengths = torch.tensor([5, 2])
+    yield fn(q[:, 0], k[:, 0], v[:, 0], (torch.arange(5)[None, :] < lengths[:, None])[:, None, :])  # padding
+    blind = torch.ones(5, 5, dtype=torch.bool)
+    blind[1] = False  # a query with no key: zero weights, zero output
+    yield fn(q[:, 0] * 6, k[:, 0] * 6, v[:, 0], blind)
+    yield call(fn, q, k[..., :3], v)
+    yield call(fn, q, k, v, torch.ones(5, 5))
+
+
+@case("course_utils.ops.attention.split_heads")
+def _split_heads(fn):
+    g = _gen(64)
+    for shape, heads in (((2, 3, 8), 4), ((3, 7, 12), 3), ((1, 1, 6), 6), ((4, 5, 16), 1), ((2, 0, 8), 2)):
+        yield fn(torch.randn(shape, generator=g, dtype=torch.float64), heads)
+    yield fn(torch.arange(24).reshape(1, 3, 8), 2)
+    yield call(fn, torch.zeros(1, 2, 10), 4)
+    yield call(fn, torch.zeros(2, 10), 2)
+
+
+@case("course_utils.ops.attention.merge_heads")
+def _merge_heads(fn):
+    g = _gen(65)
+    for shape in ((2, 4, 3, 2), (1, 1, 5, 7), (3, 6, 0, 2)):
+        yield fn(torch.randn(shape, generator=g))
+    yield fn(torch.arange(24).reshape(1, 2, 3, 4))
+    yield call(fn, torch.zeros(2, 3, 4))
+
+
+@case("course_utils.ops.positional.sinusoidal_encoding", "course_utils.ops.positional.sinusoidal_encoding_loop")
+def _sinusoidal(fn):
+    for p, d in ((1, 2), (6, 4), (50, 16), (0, 8), (3, 64)):
+        yield fn(p, d)
+        yield fn(p, d, dtype=torch.float64)
+    yield fn(20, 8, base=100.0, dtype=torch.float64)
+    yield call(fn, 4, 5)
+    yield call(fn, 4, 6, base=1.0)
+
+
+@case("course_utils.ops.patches.patchify", "course_utils.ops.patches.patchify_loop")
+def _patchify(fn):
+    g = _gen(66)
+    for shape, p, dtype in (((1, 1, 4, 4), 2, torch.float32), ((2, 3, 6, 9), 3, torch.float32),
+                            ((3, 2, 12, 4), 4, torch.float64), ((1, 5, 3, 6), 1, torch.float32),
+                            ((0, 3, 4, 4), 2, torch.float32)):
+        yield fn(torch.randn(shape, generator=g, dtype=dtype), p)
+    yield fn(torch.arange(2 * 8 * 8).reshape(1, 2, 8, 8), 4)
+    yield call(fn, torch.zeros(1, 3, 6, 9), 4)
+    yield call(fn, torch.zeros(3, 6, 9), 3)
+
+
+@case("course_utils.models.vit.vit_embedding_size")
+def _vit_embedding_size(fn):
+    for args in ((224, 16, 3, 768), (16, 4, 1, 32), (384, 16, 3, 1024), (224, 14, 3, 1280), (8, 8, 2, 5)):
+        yield fn(*args)
+    yield call(fn, 30, 16, 3, 768)
+    yield call(fn, 32, 8, 0, 4)
+
+
+def _seeded_module(module, seed, dtype=torch.float64):
+    g = _gen(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_((torch.rand(p.shape, generator=g, dtype=p.dtype) * 2 - 1) * 0.5)
+    return module.to(dtype).eval()
+
+
+@case("course_utils.models.transformer.MultiHeadSelfAttention.forward")
+def _mha_forward(fn):
+    from course_utils.models.transformer import MultiHeadSelfAttention
+    g = _gen(67)
+    for i, (dim, heads, b, t, dtype) in enumerate(((16, 4, 2, 5, torch.float64), (12, 1, 3, 4, torch.float32),
+                                                   (24, 6, 1, 7, torch.float64))):
+        module = _seeded_module(MultiHeadSelfAttention(dim, heads), 200 + i, dtype)
+        x = torch.randn(b, t, dim, generator=g, dtype=dtype)
+        yield fn(module, x)
+        yield fn(module, x, torch.ones(t, t, dtype=torch.bool).tril(), True)
+        lengths = torch.randint(1, t + 1, (b,), generator=g)
+        padding = torch.arange(t)[None, :] < lengths[:, None]  # [B, T]
+        yield fn(module, x, padding[:, None, None, :], return_attention=True)
+    yield call(fn, module, torch.zeros(2, 24))
+
+
+@case("course_utils.models.transformer.TransformerBlock.attention")
+def _block_attention(fn):
+    from course_utils.models.transformer import TransformerBlock
+    g = _gen(68)
+    for i, (args, shape) in enumerate((((16, 4, 2.0, True), (2, 6, 16)), ((12, 1, 4.0, False), (3, 5, 12)),
+                                       ((24, 6, 1.0, True), (1, 1, 24)))):
+        block = _seeded_module(TransformerBlock(*args), 210 + i)
+        yield fn(block, torch.randn(shape, generator=g, dtype=torch.float64))
+
+
+@case("course_utils.models.transformer.TransformerBlock.forward")
+def _block_forward(fn):
+    from course_utils.models.transformer import TransformerBlock
+    g = _gen(69)
+    for i, (args, shape, dtype) in enumerate((((16, 4, 2.0, True), (2, 6, 16), torch.float64),
+                                              ((16, 4, 2.0, False), (2, 6, 16), torch.float64),
+                                              ((24, 3, 4.0, True), (3, 9, 24), torch.float32),
+                                              ((8, 2, 3.0, False), (2, 1, 8), torch.float32))):
+        block = _seeded_module(TransformerBlock(*args), 220 + i, dtype)
+        yield fn(block, torch.randn(shape, generator=g, dtype=dtype))
+    yield call(fn, block, torch.zeros(2, 8))

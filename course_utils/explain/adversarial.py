@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
-from course_utils.references import reference_of
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["fgsm", "pgd_attack", "accuracy_under_attack", "success_rate", "Attack"]
 
@@ -41,6 +41,8 @@ def _check_attack(model, images: Tensor, labels: Tensor, epsilon: float) -> None
         raise ValueError(f"epsilon must be a number >= 0, got {epsilon!r}")
 
 
+@not_an_answer("10_visualization/fgsm", "10_visualization/pgd_attack",
+               why="the twins' torch.func gradient, forbidden so that a copy of a twin is caught")
 def _input_gradient(model: nn.Module, images: Tensor, labels: Tensor) -> Tensor:
     """d cross_entropy(model(x), labels) / dx at x = images, with torch.func (no .grad on any tensor)."""
     params = {name: p.detach() for name, p in model.named_parameters()}

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from course_utils.checks import check_tensor
-from course_utils.references import reference_of
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["cue_reliance"]
 
@@ -34,14 +34,19 @@ def _check_cues(model, images: Tensor, labels: Tensor, background_labels: Tensor
     return conflict
 
 
+@not_an_answer("10_visualization/cue_reliance", why="the twin's counting, forbidden so that a copy of the twin is caught")
+def _follow_fractions(predicted: np.ndarray, labels: np.ndarray, background_labels: np.ndarray) -> dict:
+    """The fractions of ``predicted`` equal to each cue, and the verdict (see :func:`cue_reliance`)."""
+    follows = {"object": float(np.mean(predicted == labels)), "background": float(np.mean(predicted == background_labels))}
+    verdict = "tie" if follows["object"] == follows["background"] else max(follows, key=follows.get)
+    return {**follows, "verdict": verdict}
+
+
 def _cue_reliance_twin(model, images, labels, background_labels):
     conflict = _check_cues(model, images, labels, background_labels)
     with torch.no_grad():
         predicted = model(images[conflict]).argmax(dim=1).cpu().numpy()
-    follows = {"object": float(np.mean(predicted == labels[conflict].cpu().numpy())),
-               "background": float(np.mean(predicted == background_labels[conflict].cpu().numpy()))}
-    verdict = "tie" if follows["object"] == follows["background"] else max(follows, key=follows.get)
-    return {**follows, "verdict": verdict}
+    return _follow_fractions(predicted, labels[conflict].cpu().numpy(), background_labels[conflict].cpu().numpy())
 
 
 @reference_of("10_visualization/cue_reliance", twin=_cue_reliance_twin)

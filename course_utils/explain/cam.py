@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from course_utils.checks import check_tensor
 from course_utils.explain.features import ReceptiveField
-from course_utils.references import reference_of
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["class_activation_map", "class_activation_map_loop", "grad_cam", "upsample_maps"]
 
@@ -40,9 +40,15 @@ def _check_cam(features: Tensor, fc_weight: Tensor, classes: Tensor) -> None:
                          f"{int(classes.min())}..{int(classes.max())}")
 
 
+@not_an_answer("10_visualization/class_activation_map", why="the twin's einsum, forbidden so that a copy of the twin is caught")
+def _weighted_channel_sum(weights: Tensor, features: Tensor) -> Tensor:
+    """``sum_c weights[n, c] * features[n, c]``: Tensor[N, C] and Tensor[N, C, h, w] -> Tensor[N, h, w]."""
+    return torch.einsum("nc,nchw->nhw", weights, features)
+
+
 def _class_activation_map_twin(features, fc_weight, classes):
     _check_cam(features, fc_weight, classes)
-    return torch.einsum("nc,nchw->nhw", fc_weight[classes], features)
+    return _weighted_channel_sum(fc_weight[classes], features)
 
 
 @reference_of("10_visualization/class_activation_map", twin=_class_activation_map_twin)

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
-from course_utils.references import reference_of
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["occlusion_map", "occlusion_grid", "upsample_occlusion"]
 
@@ -47,6 +47,7 @@ def occlusion_grid(height: int, width: int, patch: int, stride: int) -> tuple[in
     return (height - patch) // stride + 1, (width - patch) // stride + 1
 
 
+@not_an_answer("10_visualization/occlusion_map", why="the twin's batched forward pass, forbidden so that a copy of the twin is caught")
 def _class_probability(model: nn.Module, images: Tensor, label: int) -> Tensor:
     """Softmax probability of ``label`` for a batch [B, C, H, W], in chunks: Tensor[B]."""
     out = [F.softmax(model(images[i:i + CHUNK]), dim=1)[:, label] for i in range(0, len(images), CHUNK)]

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.checks import check_positive_int, check_tensor
-from course_utils.references import reference_of
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["saliency_map", "smoothgrad", "gaussian_blur", "top_fraction_mask", "mask_iou", "centre_box_mask"]
 
@@ -31,14 +31,18 @@ def _check_batch(model, images: Tensor, labels: Tensor) -> None:
     check_tensor(labels, "labels", shape=(images.shape[0],), dtypes=(torch.int64,))
 
 
-def _saliency_map_twin(model, images, labels):
-    _check_batch(model, images, labels)
-
+@not_an_answer("10_visualization/saliency_map", why="the twin's torch.func gradient, forbidden so that a copy of the twin is caught")
+def _score_gradients(model: nn.Module, images: Tensor, labels: Tensor) -> Tensor:
+    """d score_label / d image for each image, with torch.func (no .grad on any tensor): Tensor[N, C, H, W]."""
     def score(image, label):  # one image [C, H, W] -> its class score
         return model(image[None])[0].gather(0, label[None])[0]
 
-    grads = torch.func.vmap(torch.func.grad(score), randomness="different")(images, labels)  # [N, C, H, W]
-    return grads.detach().abs().amax(dim=1)
+    return torch.func.vmap(torch.func.grad(score), randomness="different")(images, labels).detach()
+
+
+def _saliency_map_twin(model, images, labels):
+    _check_batch(model, images, labels)
+    return _score_gradients(model, images, labels).abs().amax(dim=1)
 
 
 @reference_of("10_visualization/saliency_map", twin=_saliency_map_twin)
