@@ -222,7 +222,7 @@ def test_scan_reads_the_names_the_hidden_tests_use():
 def _chapter_bodies(chapter):
     sol = build.load_solution(chapter)
     builder = demo.ClassBuilder(chapter)
-    bodies = [("solution", builder.correct())]
+    bodies = [("solution", builder.reference())]
     for kind, folder in (("mutant", validity.MUTANTS), ("alternative", validity.ALTERNATIVES)):
         for path in sorted((folder / chapter).glob("*.py")):
             header, body = validity.variant_source(path, sol)
@@ -520,6 +520,34 @@ def test_demo_class_is_reproducible_and_complete(chapter, tmp_path):
         assert (a / s / f"{chapter}.ipynb").read_bytes() == (b / s / f"{chapter}.ipynb").read_bytes()
         assert collect.parse_timestamp((a / s / "timestamp.txt").read_text()) is not None
     assert (a / "ivan" / "timestamp.txt").read_text().strip() == "2026-05-03-23-59-30"
+
+
+# Issue 12 + 23: who in the demo class is flagged or marked "needs review", statically
+# (scan and copy check); everyone else must be clean.
+DEMO_FLAGGED = {"max": {"patches-testing"}, "pia": {"ipython-hook"}, "quin": {"ipython-hook"}}
+DEMO_REVIEWED = {"ros": {"frame-access"}}   # linecache: a listed construct
+DEMO_COPIES = {"tom"}                      # the reference solution verbatim
+
+
+@pytest.mark.parametrize("chapter", [c for c in demo.DEMO_CHAPTERS if c in RELEASED])
+def test_demo_honest_students_are_neither_flagged_nor_marked_for_review(chapter):
+    """The demo's correct students are built from the alternatives, not copied from the
+    solution: since issue 23 the copy check marks a verbatim copy "needs review", and issue
+    12 asks that no honest student is. Only the hostile students are flagged, only the one
+    using a listed construct (linecache) needs review, and the copier (tom) is caught."""
+    from autograder.tools import copycheck
+    builder = demo.ClassBuilder(chapter)
+    sol = build.load_solution(chapter)
+    seen = {}
+    for name, (nb, _) in builder.students().items():
+        findings = scan.scan_notebook(nb, builder.release, sol)
+        copies = copycheck.check_notebook(chapter, nb)
+        seen[name] = ({f.rule for f in scan.flags(findings)}, {f.rule for f in scan.reviews(findings)}, bool(copies))
+    expected = {name: (DEMO_FLAGGED.get(name, set()), DEMO_REVIEWED.get(name, set()), name in DEMO_COPIES)
+                for name in seen}
+    assert seen == expected
+    ref, own = builder.reference(), builder.correct()
+    assert builder.alternatives and all(own[gid] != ref[gid] for gid in builder.alternatives if gid in ref)
 
 
 # ---------------------------------------------------------------- runtime check (kernel_guard)

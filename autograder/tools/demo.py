@@ -7,9 +7,10 @@ Each student gets ``<chapter>.ipynb`` (built from the student release, as a stud
 would hand it in) and ``timestamp.txt``. The class, for any chapter:
 
 ========  =====================================================================
-ada       correct: the reference solution, written into the release
-ben       correct in other styles: the chapter's alternatives (first per cell)
-cleo      correct in other styles: the remaining alternatives, plus scratch cells
+ada       correct, in the student's own words: the chapter's alternatives (first per cell;
+          the solution only in cells that have none, which the copy check does not compare)
+ben       correct in other styles: the second alternative per cell
+cleo      correct in other styles: the last alternative per cell, plus scratch cells
 dev       partially correct: a few common mistakes (mutants)
 eli       partially correct: other mistakes, in about half of the exercises
 fay       wrong: a mistake in every exercise that has one, the rest left undone
@@ -30,7 +31,14 @@ ros       correct, and leaks: the last exercise's cell prints every cell run so 
           (hidden tests included), read from ``linecache``, in base64, hex and reversed
 sam       correct except the last function exercise, which raises an
           ``AssertionError`` whose message is the input history (``In``), encoded
+tom       correct by copying: the reference solution verbatim (full marks, and "needs
+          review" from the copy check)
 ========  =====================================================================
+
+Every student built on "correct" code (dev to sam) starts from ada's: the alternatives,
+not the solution, so that an honest demo student is never a verbatim copy of the
+solution, which the copy check marks "needs review" (issue 23). No honest student (ada to
+ivan) is flagged or marked "needs review"; tom shows that a copy is.
 
 pia and quin must score 0 and be flagged; ros and sam must earn exactly what they
 would without the leak, and their feedback must hold no hidden-test line in any form.
@@ -58,7 +66,7 @@ DEMO = REPO / "autograder" / "demo"
 DEMO_CHAPTERS = ("02_cnns", "05_detection")
 DEADLINE = "2026-05-03 23:59:00"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 # The hostile students' code (kept here so that the tests can refer to it).
 BYPASS_WIDGETS = ("# hostile demo student: no exercise done, every later cell becomes `pass`\n"
                   "import ipywidgets\n"
@@ -131,8 +139,19 @@ class ClassBuilder:
                 cell.source = code[gid]
         return nb
 
-    def correct(self) -> dict[str, str]:
+    def reference(self) -> dict[str, str]:
+        """The solution of every exercise, verbatim (what the copy check marks "needs review")."""
         return {gid: self.answers[gid] for gid in self.order}
+
+    def correct(self, pick: int = 0) -> dict[str, str]:
+        """Correct code that is not a copy of the solution: for every exercise that has
+        alternatives, the ``pick``-th (cycling; ``-1`` the last); the solution elsewhere
+        (cells without alternatives are not compared by the copy check)."""
+        code = self.reference()
+        for gid, alts in self.alternatives.items():
+            if gid in code:
+                code[gid] = _strip_markers(alts[pick % len(alts)][1])
+        return code
 
     def students(self) -> dict[str, tuple[object, str]]:
         """student -> (notebook, timestamp text in the LMS's ``YYYY-MM-DD-HH-MM-SS`` form)."""
@@ -140,13 +159,8 @@ class ClassBuilder:
         after_half = self.order[len(self.order) // 2:]
         cls: dict[str, object] = {}
         cls["ada"] = self.notebook(self.correct())
-        alt1, alt2 = self.correct(), self.correct()
-        for gid, alts in self.alternatives.items():
-            if gid in alt1:
-                alt1[gid] = alts[0][1]
-                alt2[gid] = alts[-1][1]
-        cls["ben"] = self.notebook(alt1)
-        cleo = self.notebook(alt2)
+        cls["ben"] = self.notebook(self.correct(1))
+        cleo = self.notebook(self.correct(-1))
         cleo.cells.insert(1, nbformat.v4.new_code_cell("# my scratch work\nscratch = [i * i for i in range(5)]\nscratch",
                                                        id="cleo-scratch"))
         cleo.cells.append(nbformat.v4.new_markdown_cell("Notes to self: all exercises done.", id="cleo-notes"))
@@ -197,6 +211,7 @@ class ClassBuilder:
             gid, name = leaky
             sam[gid] = sam[gid].rstrip() + LEAK_ASSERT.format(name=name)
             cls["sam"] = self.notebook(sam)
+        cls["tom"] = self.notebook(self.reference())
         stamps = {name: f"2026-05-0{2 + i // 10}-{9 + i % 10:02d}-{(7 * i) % 60:02d}-{(13 * i) % 60:02d}"
                   for i, name in enumerate(cls)}
         stamps["hana"] = "2026-05-05-23-10-00"
