@@ -43,7 +43,8 @@ def _labels(outputs: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
     else:
         pred = outputs
     if pred.shape != targets.shape:
-        raise ValueError(f"predictions {list(pred.shape)} and targets {list(targets.shape)} must have the same shape")
+        raise ValueError(f"outputs (predicted labels {list(pred.shape)}) and targets {list(targets.shape)} "
+                         f"must have the same shape")
     return pred.long(), targets.long()
 
 
@@ -91,7 +92,11 @@ def _topk_accuracy_twin(outputs, targets, k=5):
     """
     from sklearn.metrics import top_k_accuracy_score
     check_tensor(outputs, "outputs", ndim=2, floating=True)
-    check_tensor(targets, "targets", shape=(outputs.shape[0],))
+    check_tensor(targets, "targets", ndim=1)
+    if targets.is_floating_point() or targets.is_complex() or targets.dtype == torch.bool:
+        raise TypeError(f"targets must hold class labels (an integer tensor), got dtype {targets.dtype}")
+    if targets.shape[0] != outputs.shape[0]:
+        raise ValueError(f"targets must hold one label per row of outputs ({outputs.shape[0]}), got {targets.shape[0]}")
     check_positive_int(k, "k")
     if k > outputs.shape[1]:
         raise ValueError(f"k must be at most the number of classes ({outputs.shape[1]}), got {k}")
@@ -123,7 +128,11 @@ def topk_accuracy(outputs: Tensor, targets: Tensor, k: int = 5) -> float:
         0.5
     """
     check_tensor(outputs, "outputs", ndim=2, floating=True)
-    check_tensor(targets, "targets", shape=(outputs.shape[0],))
+    check_tensor(targets, "targets", ndim=1)
+    if targets.is_floating_point() or targets.is_complex() or targets.dtype == torch.bool:
+        raise TypeError(f"targets must hold class labels (an integer tensor), got dtype {targets.dtype}")
+    if targets.shape[0] != outputs.shape[0]:
+        raise ValueError(f"targets must hold one label per row of outputs ({outputs.shape[0]}), got {targets.shape[0]}")
     check_positive_int(k, "k")
     if k > outputs.shape[1]:
         raise ValueError(f"k must be at most the number of classes ({outputs.shape[1]}), got {k}")
