@@ -107,7 +107,7 @@ def test_shapes_empty_scene_and_empty_dataset():
     assert target["caption"] == "an empty scene."
     empty = ShapesScenes(0)
     assert len(empty) == 0
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match="index 0 is out of range for ShapesScenes of length 0"):
         empty[0]
 
 
