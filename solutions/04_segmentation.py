@@ -1270,6 +1270,85 @@ expect_raises(lambda: unet_block_shapes(64, 60, 16, 3), ValueError, "unet_block_
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ### Exercise 8: the U-Net forward pass (4 points)
+#
+# Now write the forward pass itself; section 6 then trains the U-Net through *your*
+# function. Implement `unet_forward(net, x)` for a course `UNet` `net` (any `depth`,
+# any `base`) and a batch `x` of shape `[N, in_channels, H, W]` with `H` and `W`
+# divisible by $2^\text{depth}$ and the dtype and device of `net`'s parameters. Use the
+# modules `net` already has, so its weights are the ones trained:
+#
+# * `net.inc`: the top block, at full resolution;
+# * `net.pool` then `net.down[i]`, for `i = 0, ..., depth - 1`: one level down each time;
+#   the input of each of these steps (before pooling) is the **skip** of its level;
+# * for `i = depth - 1` down to `0`: `net.up[i]` (the transposed convolution), then the
+#   concatenation along the channel axis with **the skip first**,
+#   `torch.cat([skip_i, upsampled], dim=1)` (the weights of `net.dec[i]` expect that
+#   order), then `net.dec[i]`;
+# * `net.head`: the 1 × 1 convolution to the class scores.
+#
+# Return the scores `[N, num_classes, H, W]`. The tests compare your output and the
+# gradients it gives every parameter with the course's `UNet.forward` on the same
+# network (in training mode, where batch norm uses the batch's statistics, and in
+# evaluation mode); calling `net(x)` or `UNet.forward` scores no points.
+
+# %% nbgrader={"grade": false, "grade_id": "unet_forward", "locked": false, "schema_version": 3, "solution": true}
+def unet_forward(net, x):
+    """Class scores [N, num_classes, H, W] of the course's UNet `net` on x [N, C, H, W], skips concatenated."""
+    ### BEGIN SOLUTION
+    x = net.inc(x)  # [N, base, H, W]
+    skips = []
+    for block in net.down:
+        skips.append(x)  # the skip of this level, before pooling
+        x = block(net.pool(x))  # [N, 2c, h/2, w/2]
+    for i in reversed(range(len(net.up))):
+        x = net.up[i](x)  # [N, c, 2h, 2w]
+        x = torch.cat([skips[i], x], dim=1)  # [N, 2c, 2h, 2w]: skip first
+        x = net.dec[i](x)  # [N, c, 2h, 2w]
+    return net.head(x)  # [N, num_classes, H, W]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_unet_forward", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# validity: dtype-stated
+import copy
+
+
+def compare_unet_forward(net, x, what, train=True):
+    """Your unet_forward and UNet.forward on two copies of `net`: outputs, then gradients of every parameter."""
+    mine, theirs = copy.deepcopy(net).train(train), copy.deepcopy(net).train(train)
+    weight = torch.linspace(-1, 1, net.head.out_channels * x.shape[-2] * x.shape[-1], dtype=x.dtype)
+    weight = weight.reshape(1, net.head.out_channels, x.shape[-2], x.shape[-1])
+    expected = UNet.forward(theirs, x.clone())
+    with forbid(UNet.forward, exercise="unet_forward"):  # net(x) would run the course's forward
+        got = unet_forward(mine, x.clone())
+    expect_tensor(got, f"unet_forward's output ({what})", shape=tuple(expected.shape), dtype=expected.dtype)
+    tol = 1e-4 if x.dtype == torch.float32 else 1e-9
+    expect_close(got, expected.detach(), f"unet_forward's output ({what})", atol=tol, rtol=tol)
+    (got * weight).sum().backward()
+    (expected * weight).sum().backward()
+    for (name, p_mine), p_theirs in zip(mine.named_parameters(), theirs.parameters()):
+        assert p_mine.grad is not None, f"unet_forward ({what}): no gradient reaches {name} (is it used?)"
+        expect_close(p_mine.grad, p_theirs.grad, f"gradient of {name} ({what})", atol=tol, rtol=tol)
+
+
+torch.manual_seed(0)
+small_net = UNet(num_classes=4, in_channels=3, base=4, depth=2)
+small_x = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+compare_unet_forward(small_net, small_x, "UNet(4, base=4, depth=2) on [2, 3, 16, 16], training mode")
+compare_unet_forward(small_net, small_x, "the same in evaluation mode", train=False)
+### BEGIN HIDDEN TESTS
+_h_rng_state = torch.manual_seed(17)  # the hidden networks
+for _h_net, _h_shape in [(UNet(num_classes=3, in_channels=1, base=3, depth=3), (3, 1, 16, 40)),
+                         (UNet(num_classes=2, in_channels=2, base=5, depth=1), (1, 2, 6, 4)),
+                         (UNet(num_classes=6, in_channels=3, base=2, depth=4), (2, 3, 32, 16))]:
+    _h_x = torch.randn(*_h_shape, generator=torch.Generator().manual_seed(2))
+    compare_unet_forward(_h_net, _h_x, f"depth {_h_net.depth} on {list(_h_shape)}")
+    compare_unet_forward(_h_net.double(), _h_x.double(), f"depth {_h_net.depth}, float64, evaluation mode",
+                         train=False)
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ### DeepLab and HRNet, as ideas
 #
 # Two later families attack the same tension between context and resolution in other
@@ -1344,7 +1423,7 @@ for rate in (1, 6, 12, 18):
 # source of NaNs.
 
 # %% [markdown]
-# ### Exercise 8: the confusion matrix (3 points)
+# ### Exercise 9: the confusion matrix (3 points)
 #
 # Implement `confusion_matrix(pred, target, num_classes)`: `pred` and `target` are integer
 # tensors of the same shape (any shape, e.g. `[N, H, W]`) with values in
@@ -1404,7 +1483,7 @@ _ = expect_tensor(_h_cm_small, "confusion_matrix of a single pixel", dtype=torch
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 9: scores from the confusion matrix (4 points)
+# ### Exercise 10: scores from the confusion matrix (4 points)
 #
 # Implement `segmentation_scores(cm)` for a `[K, K]` confusion matrix (rows = target).
 # Return a dict with
@@ -1446,7 +1525,7 @@ def expect_iou(actual, expected, what):
     expect_close(actual[~nan_want], expected[~nan_want], f"{what} (classes that occur)")
 
 
-# The toy example of exercise 8, written out (this test does not depend on your confusion_matrix).
+# The toy example of exercise 9, written out (this test does not depend on your confusion_matrix).
 toy_matrix = torch.tensor([[1, 1, 0], [0, 2, 0], [1, 0, 1]])  # rows = target, columns = prediction
 toy_scores = segmentation_scores(toy_matrix)
 assert isinstance(toy_scores, dict), f"segmentation_scores should return a dict, got {type(toy_scores).__name__}"
@@ -1504,10 +1583,14 @@ expect_iou(_h_big["per_class_iou"], segm.per_class_iou(torch.tensor([[10**9, 3],
 # The course's `course_utils.metrics.segmentation` implements the same definitions (and
 # its tests check them against torchmetrics). A small example shows the three
 # conventions side by side: our NaN-mean; counting absent classes as 0, which drags the
-# mean down; and torchmetrics' `MulticlassJaccardIndex`, which agrees with us on the mean.
+# mean down; and torchmetrics' `MulticlassJaccardIndex` (if installed: it comes with the
+# course's test extra), which agrees with us on the mean.
 
 # %%
-from torchmetrics.classification import MulticlassJaccardIndex
+try:  # torchmetrics comes with the course's test extra only; the lab runs without it
+    from torchmetrics.classification import MulticlassJaccardIndex
+except ImportError:
+    MulticlassJaccardIndex = None
 
 demo_target = torch.tensor([[0, 0, 1, 1], [0, 0, 1, 1], [0, 2, 2, 0], [0, 2, 2, 0]])
 demo_pred = torch.tensor([[0, 0, 1, 1], [0, 0, 0, 1], [0, 2, 2, 0], [0, 2, 3, 0]])
@@ -1516,8 +1599,11 @@ demo_iou = segm.per_class_iou(demo_cm)
 print("per-class IoU:", [round(v, 3) for v in demo_iou.tolist()])
 print(f"mIoU, absent classes left out: {float(segm.mean_iou(demo_cm)):.4f}")
 print(f"mIoU, absent classes counted as 0: {float(demo_iou.nan_to_num(0.0).mean()):.4f}")
-print(f"torchmetrics MulticlassJaccardIndex(average='macro'): "
-      f"{float(MulticlassJaccardIndex(num_classes=5)(demo_pred.flatten(), demo_target.flatten())):.4f}")
+if MulticlassJaccardIndex is not None:
+    print(f"torchmetrics MulticlassJaccardIndex(average='macro'): "
+          f"{float(MulticlassJaccardIndex(num_classes=5)(demo_pred.flatten(), demo_target.flatten())):.4f}")
+else:
+    print("torchmetrics is not installed (pip install torchmetrics): its line is skipped")
 print(f"pixel accuracy: {float(segm.pixel_accuracy(demo_cm)):.4f}")
 
 # %% [markdown]
@@ -1615,9 +1701,25 @@ fcn = FCN(NUM_CLASSES, width=WIDTH, depth=3)
 train_start = time.time()
 fcn_history = train_segmenter(fcn, epochs=FCN_EPOCHS)
 fcn_seconds = time.time() - train_start
+
+
+class StudentUNet(UNet):
+    """The course's UNet (same modules, same initial weights), run by your unet_forward of exercise 8."""
+
+    def forward(self, x):
+        return unet_forward(self, x)
+
+
+try:  # a tiny probe: is exercise 8 written yet?
+    unet_forward(UNet(NUM_CLASSES, base=2, depth=1).eval(), torch.zeros(1, 3, 2, 2))
+    unet_class = StudentUNet
+    print("The U-Net below is trained through your unet_forward.")
+except NotImplementedError:
+    unet_class = UNet
+    print("unet_forward (exercise 8) is not written yet: the U-Net below runs the course's UNet.forward.")
 seed_everything(SEED)
 train_loader.generator.manual_seed(SEED)
-unet = UNet(NUM_CLASSES, base=WIDTH, depth=3)
+unet = unet_class(NUM_CLASSES, base=WIDTH, depth=3)
 train_start = time.time()
 unet_history = train_segmenter(unet)
 unet_seconds = time.time() - train_start

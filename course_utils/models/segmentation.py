@@ -136,7 +136,9 @@ class UNet(nn.Module):
         self.dec = nn.ModuleList(UNetBlock(2 * widths[i], widths[i]) for i in range(depth))
         self.head = nn.Conv2d(widths[0], num_classes, kernel_size=1)
 
-    @not_an_answer("04_segmentation/unet_shapes", why="running the model gives the shapes the exercise derives")
+    @not_an_answer("04_segmentation/unet_shapes", "04_segmentation/unet_forward",
+                   why="running the model gives the shapes the exercise derives; unet_forward is graded against "
+                       "it (the course's models must run in the release, so it ships as the readable version)")
     def forward(self, x: Tensor) -> Tensor:
         _check_image(x, self.in_channels, 2**self.depth, "UNet")
         x = self.inc(x)  # [N, base, H, W]
