@@ -108,7 +108,7 @@ def class_visualization(model: nn.Module, classes: Tensor, image_shape: Sequence
         scores = model(shifted).gather(1, classes.to(device)[:, None]).sum()  # each image's own class score
         objective = scores - l2 * ((x - GREY) ** 2).sum()
         optimizer.zero_grad()
-        (-objective).backward()  # ascent = descent on the negative
+        (x.grad,) = torch.autograd.grad(-objective, x)  # ascent = descent on the negative; weights get no .grad
         optimizer.step()
         with torch.no_grad():
             if blur_every and step % blur_every == 0:
@@ -151,7 +151,7 @@ def invert_features(feature_fn: Callable[[Tensor], Tensor], target: Tensor, imag
         mismatch = (features - target).flatten(1).pow(2).sum(dim=1) / scale  # [N]
         loss = (mismatch + tv_weight * total_variation(x)).sum()
         optimizer.zero_grad()
-        loss.backward()
+        (x.grad,) = torch.autograd.grad(loss, x)  # only the pixels: the weights get no .grad
         optimizer.step()
         with torch.no_grad():
             x.clamp_(0, 1)
@@ -252,7 +252,7 @@ def style_transfer(feature_fn: Callable[[Tensor], list[Tensor]], content: Tensor
         content_term = ((features[content_layer] - content_target) ** 2).mean()
         loss = content_term + style_weight * style_loss(features, style_grams) + tv_weight * total_variation(x).sum()
         optimizer.zero_grad()
-        loss.backward()
+        (x.grad,) = torch.autograd.grad(loss, x)  # only the pixels: the weights get no .grad
         optimizer.step()
         with torch.no_grad():
             x.clamp_(0, 1)
