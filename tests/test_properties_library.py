@@ -381,3 +381,54 @@ def test_voc_target_converts_valid_boxes(x, y, w, h):
 ])
 def test_voc_target_refuses_malformed_annotations(annotation):
     assert_refuses(voc_target, annotation, name="annotation")
+
+
+# ==================================================================== data: keypoint heatmaps and datasets
+
+from course_utils import data as DATA  # noqa: E402 - the data section's own import
+
+
+@given(k=st.integers(0, 3), h=st.integers(2, 12), w=st.integers(2, 12), stride=st.integers(1, 2),
+       sigma=st.sampled_from([0.5, 1.0, 2.0]), seed=st.integers(0, 99))
+def test_heatmaps_round_trip(k, h, w, stride, sigma, seed):
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(k, 2, generator=g, dtype=torch.float64) * torch.tensor([w - 1.0, h - 1.0], dtype=torch.float64)
+    keypoints = torch.cat([xy, torch.ones(k, 1, dtype=torch.float64)], dim=1)
+    maps = call(DATA.render_heatmaps, keypoints, (h, w), sigma, stride)
+    assert maps.shape == (k, h // stride, w // stride) and maps.dtype == torch.float64
+    assert_finite(maps, "render_heatmaps")
+    decoded = call(DATA.heatmaps_to_keypoints, maps, stride)
+    assert decoded.shape == (k, 3)
+    assert_finite(decoded, "heatmaps_to_keypoints")
+
+
+KP = torch.tensor([[3.0, 2.0, 1.0], [1.0, 1.0, 0.0]])
+DATA_CASES = [
+    ((DATA.render_heatmaps,), "keypoints", dict(size=(8, 8)),
+     tensor_errors(KP, floating=True, real=False, ndim=False) + [torch.zeros(2, 2), torch.zeros(3), KP[None, None],
+                                                                   KP.bool()]),
+    ((DATA.render_heatmaps,), "size", dict(keypoints=KP), [None, 8, "8x8", (8,), (0, 8), (8.5, 8), (10**6, 10**6)]),
+    ((DATA.render_heatmaps,), "sigma", dict(keypoints=KP, size=(8, 8)), number_errors(0.0) + [0.0]),
+    ((DATA.render_heatmaps, DATA.heatmaps_to_keypoints), "stride", dict(keypoints=KP, size=(8, 8), heatmaps=torch.zeros(2, 4, 4)),
+     int_errors(1)),
+    ((DATA.heatmaps_to_keypoints,), "heatmaps", {},
+     kind_errors(torch.zeros(2, 4, 4)) + [torch.zeros(4, 4), torch.zeros(2, 4, 4).long(), torch.full((2, 4, 4), math.nan)]),
+    ((DATA.ShapesScenes, DATA.ActionClips, DATA.ArticulatedFigures), "n", {}, int_errors(0)),
+    ((DATA.ShapesScenes, DATA.ActionClips, DATA.ArticulatedFigures), "image_size", dict(n=2), int_errors(1) + [10**6]),
+    ((DATA.ShapesScenes, DATA.ActionClips, DATA.ArticulatedFigures, DATA.DigitsDataset), "seed", dict(n=2),
+     [-1, 1.5, "0", 2**64, None]),
+    ((DATA.ShapesScenes,), "size_range", dict(n=2), [(0.3, 0.1), (math.nan, 0.2), (0.1,), None, (-0.1, 0.2)]),
+    ((DATA.ShapesScenes,), "pixel_noise", dict(n=2), number_errors(0.0)),
+    ((DATA.ArticulatedFigures,), "occlusion_prob", dict(n=2), number_errors(0.0, 1.0)),
+    ((DATA.DigitsDataset,), "split", {}, ["dev", None, 5]),
+    ((DATA.detection_collate,), "batch", {}, [None, "batch", [5], [(torch.zeros(3, 4, 4),)]]),
+]
+
+
+@few
+@pytest.mark.parametrize("fns, name, arguments, bad_values", DATA_CASES,
+                         ids=[f"{c[0][0].__name__}-{c[1]}" for c in DATA_CASES])
+@given(seed=st.integers(0, 3))
+def test_data_functions_refuse_malformed_input(fns, name, arguments, bad_values, seed):
+    torch.manual_seed(seed)
+    refuse_all(fns, arguments, name, bad_values)

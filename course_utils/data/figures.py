@@ -36,6 +36,7 @@ Conventions (read once, used everywhere in this module):
 """
 from __future__ import annotations
 
+import math
 
 import numpy as np
 import torch
@@ -44,10 +45,12 @@ from torch.utils.data import Dataset
 from course_utils.checks import (
     MAX_ELEMENTS,
     check_bool,
+    check_finite,
     check_index,
     check_interval,
     check_nonnegative_int,
     check_number,
+    check_numel,
     check_positive_int,
     check_seed,
     check_tensor,
@@ -409,14 +412,18 @@ def render_heatmaps(
         (torch.Size([2, 5, 6]), 1.0, 0.0)
     """
     _check_keypoints(keypoints)
+    check_finite(keypoints, "keypoints")  # a NaN coordinate has no Gaussian (occluded ones keep coordinates)
+    if not isinstance(size, (tuple, list, torch.Size)):
+        raise TypeError(f"size must be an (H, W) pair of ints, got {type(size).__name__} ({size!r:.40})")
     if len(size) != 2:
         raise ValueError(f"size must be (H, W), got {size!r}")
     height, width = (check_positive_int(s, "size") for s in size)
     check_positive_int(stride, "stride")
     if height < stride or width < stride:
         raise ValueError(f"size {tuple(size)} must be at least stride ({stride}) along each side")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be > 0, got {sigma}")
+    sigma = check_number(sigma, "sigma", low=0.0, low_open=True)  # finite: an infinite sigma is a flat map
+    shape = (*keypoints.shape[:-1], height // stride, width // stride)
+    check_numel(math.prod(shape), "size", shape)
     centre = (stride - 1) / 2
     us = torch.arange(width // stride, dtype=keypoints.dtype, device=keypoints.device) * stride + centre  # [W']
     vs = torch.arange(height // stride, dtype=keypoints.dtype, device=keypoints.device) * stride + centre  # [H']
@@ -457,6 +464,7 @@ def heatmaps_to_keypoints(heatmaps: torch.Tensor, stride: int = 1, refine: bool 
     check_tensor(heatmaps, "heatmaps", floating=True)
     if heatmaps.ndim not in (3, 4):
         raise ValueError(f"heatmaps must have shape [K, H, W] or [B, K, H, W], got {list(heatmaps.shape)}")
+    check_finite(heatmaps, "heatmaps")  # a NaN map has no peak
     check_positive_int(stride, "stride")
     *lead, height, width = heatmaps.shape
     if heatmaps.numel() == 0:
