@@ -50,6 +50,8 @@ NOT_PROTECTED_BY_FORBID = {
     "course_utils.data.pretext.sample_patch_pairs": "integer draws only: no library function to forbid",
     "course_utils.models.ssl.simclr_step": "a training step: no library function to forbid",
     "course_utils.data.video.video_bytes": "the exercise forbids only the reference (meta tensor size)",
+    "course_utils.ops.attention.split_heads": "a reshape and a permute: no library function to forbid",
+    "course_utils.ops.attention.merge_heads": "a permute and a reshape: no library function to forbid",
 }
 
 

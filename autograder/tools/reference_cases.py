@@ -576,6 +576,23 @@ def _ap(fn):
     yield call(fn, torch.tensor([1.0]), torch.tensor([0.5]), "voc12")
 
 
+@case("course_utils.losses.focal.sigmoid_focal_loss")
+def _sigmoid_focal_loss(fn):
+    g = _gen(58)
+    for dtype in (torch.float32, torch.float64):
+        logits = torch.randn(4, 6, generator=g, dtype=dtype) * 5
+        targets = (torch.rand(4, 6, generator=g) < 0.3).to(dtype)
+        yield fn(logits, targets)
+        yield fn(logits, targets, 0.5, 0.0)
+        yield fn(logits, targets, alpha=-1.0, gamma=1.5, reduction="sum")
+        yield fn(logits, targets, reduction="mean")
+    yield fn(torch.tensor([100.0, -100.0]), torch.tensor([0, 1]))
+    yield fn(torch.zeros(0, 3), torch.zeros(0, 3))
+    yield call(fn, torch.zeros(3), torch.zeros(4))
+    yield call(fn, torch.zeros(2), torch.tensor([0.0, 2.0]))
+    yield call(fn, torch.zeros(2), torch.zeros(2), 0.25, -1.0)
+
+
 # ---------------------------------------------------------------- 07 self-supervised learning
 
 @case("course_utils.losses.contrastive.nt_xent", "course_utils.losses.contrastive.nt_xent_loop")

@@ -51,19 +51,29 @@ def _check_corpus(candidates, references, n: int) -> None:
 
 
 def _bleu_twin(candidates: Sequence[Sentence], references: Sequence[Sequence[Sentence]], n: int = 4) -> float:
-    """Twin of :func:`bleu`: ``torchmetrics.functional.text.bleu_score``.
+    """Twin of :func:`bleu`: the clipped counts and lengths of torchmetrics' ``_bleu_score_update``.
 
-    torchmetrics breaks a tie in reference length by list order; sorting each candidate's
-    references by length first makes it pick the shorter, as BLEU does.
+    torchmetrics' ``bleu_score`` finishes in float32; the counts are taken from its update
+    step and the score is computed from them in float64. torchmetrics breaks a tie in
+    reference length by list order, so each candidate's references are sorted by length
+    first, which makes it pick the shorter, as BLEU does.
     """
-    from torchmetrics.functional.text import bleu_score
+    import torch
+    from torchmetrics.functional.text.bleu import _bleu_score_update
 
     _check_corpus(candidates, references, n)
     if not candidates:
         return 0.0
     preds = [" ".join(c) for c in candidates]
     target = [[" ".join(r) for r in sorted(refs, key=len)] for refs in references]
-    return float(bleu_score(preds, target, n_gram=n))
+    correct, total = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)
+    candidate_length, reference_length = _bleu_score_update(
+        preds, target, correct, total, torch.tensor(0.0, dtype=torch.float64), torch.tensor(0.0, dtype=torch.float64), n)
+    if float(correct.min()) == 0:
+        return 0.0
+    log_precision = sum(math.log(c / t) for c, t in zip(correct.tolist(), total.tolist())) / n
+    c, r = float(candidate_length), float(reference_length)
+    return (1.0 if c > r else math.exp(1 - r / c)) * math.exp(log_precision)
 
 
 @reference_of("06_transformers/bleu", twin=_bleu_twin)

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from course_utils.checks import check_positive_int, check_tensor
 from course_utils.models.transformer import TransformerBlock
 from course_utils.ops.patches import num_patches
-from course_utils.references import reference_of
+from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["PatchEmbedding", "ViT", "vit_embedding_size", "attention_maps", "attention_rollout", "VIT_CONFIGS"]
 
@@ -38,6 +38,8 @@ VIT_CONFIGS = {
     "ViT-H/14": dict(dim=1280, depth=32, num_heads=16, mlp_ratio=4.0, patch_size=14),
 }
 POSITION_INIT_STD = 0.02  # truncated-normal init of the class token and positions (timm, DeiT)
+_BUILD_WHY = ("building the model and counting its parameters is a check of the count, not the count derived "
+              "by hand that the exercise asks for")
 
 
 class PatchEmbedding(nn.Module):
@@ -56,6 +58,7 @@ class PatchEmbedding(nn.Module):
         torch.Size([2, 16, 64])
     """
 
+    @not_an_answer("06_transformers/vit_embedding_size", why=_BUILD_WHY)
     def __init__(self, image_size: int, patch_size: int, in_channels: int, dim: int) -> None:
         super().__init__()
         check_positive_int(in_channels, "in_channels")
@@ -92,6 +95,7 @@ class ViT(nn.Module):
         torch.Size([2, 10])
     """
 
+    @not_an_answer("06_transformers/vit_embedding_size", why=_BUILD_WHY)
     def __init__(self, image_size: int = 224, patch_size: int = 16, in_channels: int = 3, num_classes: int = 1000,
                  dim: int = 768, depth: int = 12, num_heads: int = 12, mlp_ratio: float = 4.0,
                  pre_norm: bool = True, block: Callable[..., nn.Module] = TransformerBlock) -> None:
