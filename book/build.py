@@ -31,8 +31,9 @@ SOLUTIONS = REPO / "solutions"
 EDITIONS = ("reader", "student")
 
 
-def chapter_names() -> list[str]:
-    return sorted(p.stem for p in SOLUTIONS.glob("[0-9][0-9]_*.py"))
+def chapter_names(sources: Path = SOLUTIONS) -> list[str]:
+    """Every chapter with a source, e.g. ``["01_linear_models", "02_cnns", ...]``."""
+    return sorted(p.stem for p in Path(sources).glob("[0-9][0-9]_*.py"))
 
 
 def paths(edition: str, quick: bool, root: Path | None = None) -> dict[str, Path]:
@@ -59,21 +60,24 @@ def _readme_lines() -> dict[str, str]:
     return rows
 
 
-def chapter_title(name: str) -> str:
+def chapter_title(name: str, sources: Path = SOLUTIONS) -> str:
     """The chapter's title without "Chapter N —" (from its first heading)."""
-    for line in (SOLUTIONS / f"{name}.py").read_text().splitlines():
+    for line in (Path(sources) / f"{name}.py").read_text().splitlines():
         m = re.match(r"^#\s*#\s+(.*)$", line)
         if m:
             return re.sub(r"^Chapter\s+\d+\s*[—–:-]+\s*", "", m.group(1).strip())
     return name
 
 
-def landing_page(chapters: list[str], edition: str) -> str:
+def landing_page(chapters: list[str], edition: str, sources: Path = SOLUTIONS) -> str:
+    """The landing page: what the course is, the three ways to use it, one line per chapter."""
     readme = _readme_lines()
     items = []
     for name in chapters:
-        line = readme.get(name) or chapter_title(name)
-        items.append(f"{int(name[:2])}. {{doc}}`{chapter_title(name)} <{name}>`: {line.split(': ', 1)[-1] if ': ' in line else line}")
+        title = chapter_title(name, sources)
+        line = readme.get(name, "")
+        line = line.split(": ", 1)[-1] if ": " in line else line
+        items.append(f"{int(name[:2])}. {{doc}}`{title} <{name}>`" + (f": {line}" if line else ""))
     note = ("This is the **student edition**: the exercises are shown as students get them, "
             "without solutions." if edition == "student" else
             "This is the **reader edition**: each exercise is followed by its solution, folded "
@@ -84,7 +88,7 @@ def landing_page(chapters: list[str], edition: str) -> str:
                 .replace("{{TOCTREE}}", "\n".join(chapters)))
 
 
-def stage(chapters: list[str], edition: str, src: Path) -> None:
+def stage(chapters: list[str], edition: str, src: Path, sources: Path = SOLUTIONS) -> None:
     """The Sphinx source folder: the landing page and links to the chapters' sources."""
     src.mkdir(parents=True, exist_ok=True)
     for old in src.iterdir():
@@ -92,11 +96,13 @@ def stage(chapters: list[str], edition: str, src: Path) -> None:
             old.unlink()
     for name in chapters:
         link = src / f"{name}.py"
+        if link.is_symlink() and link.resolve() != (Path(sources) / f"{name}.py").resolve():
+            link.unlink()
         if not link.is_symlink():
             link.unlink(missing_ok=True)
-            link.symlink_to(SOLUTIONS / f"{name}.py")
+            link.symlink_to((Path(sources) / f"{name}.py").resolve())
     index = src / "index.md"
-    text = landing_page(chapters, edition)
+    text = landing_page(chapters, edition, sources)
     if not index.exists() or index.read_text() != text:  # unchanged: Sphinx need not re-read it
         index.write_text(text)
 
@@ -104,16 +110,20 @@ def stage(chapters: list[str], edition: str, src: Path) -> None:
 # ---------------------------------------------------------------- build
 
 def build(edition: str = "reader", quick: bool = False, chapters: list[str] | None = None,
-          root: Path | None = None, log=print) -> Path:
-    """Build one edition; return the HTML folder. Raises RuntimeError on failure or a leak."""
+          root: Path | None = None, sources: Path = SOLUTIONS, log=print) -> Path:
+    """Build one edition; return the HTML folder. Raises RuntimeError on failure or a leak.
+
+    ``root``: the build folder (default ``build/``); ``sources``: where the chapters'
+    ``NN_name.py`` are (default ``solutions/``)."""
     if edition not in EDITIONS:
         raise ValueError(f"edition must be one of {EDITIONS}, got {edition!r}")
-    chapters = chapters or chapter_names()
-    unknown = sorted(set(chapters) - set(chapter_names()))
+    available = chapter_names(sources)
+    chapters = chapters or available
+    unknown = sorted(set(chapters) - set(available))
     if unknown:
-        raise ValueError(f"no chapter {unknown}; chapters are {chapter_names()}")
+        raise ValueError(f"no chapter {unknown}; chapters are {available}")
     p = paths(edition, quick, root)
-    stage(chapters, edition, p["src"])
+    stage(chapters, edition, p["src"], sources)
     env = dict(os.environ, DLCV_BOOK_EDITION=edition, DLCV_BOOK_CHAPTERS=",".join(chapters),
                DLCV_BOOK_CACHE=str(p["cache"]), PYDEVD_DISABLE_FILE_VALIDATION="1")
     env.pop("MPLBACKEND", None)  # figures must render inline in the kernel
@@ -129,7 +139,7 @@ def build(edition: str = "reader", quick: bool = False, chapters: list[str] | No
     if proc.returncode != 0:
         raise RuntimeError(f"sphinx-build failed (exit {proc.returncode}); see the messages above")
     from book.secrets import findings
-    problems = findings([p["html"], p["executed"]], chapters, edition)
+    problems = findings([p["html"], p["executed"]], chapters, edition, sources=sources)
     if problems:
         raise RuntimeError("the book contains secret lines:\n" + "\n".join(problems[:50]))
     return p["html"]
