@@ -724,26 +724,13 @@ def occlusion_map(model, image, label, patch, stride, fill=0.0):
             occluded = image.clone()
             occluded[:, i * stride:i * stride + patch, j * stride:j * stride + patch] = fill
             copies.append(occluded)
-    with torch.no_grad():
+    with torch.no_grad():  # probabilities only, no graph
         probabilities = torch.softmax(model(torch.stack(copies)), dim=1)[:, label]
     return probabilities.reshape(rows, cols)
     ### END SOLUTION
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_occlusion_map", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-def occlusion_by_hand(model, image, label, patch, stride, fill):
-    """One occluded copy and one forward pass per position (slow, obviously right)."""
-    rows, cols = (image.shape[1] - patch) // stride + 1, (image.shape[2] - patch) // stride + 1
-    out = torch.zeros(rows, cols, dtype=torch.float64)
-    for i in range(rows):
-        for j in range(cols):
-            occluded = image.clone()
-            occluded[:, i * stride:i * stride + patch, j * stride:j * stride + patch] = fill
-            with torch.no_grad():
-                out[i, j] = torch.softmax(model(occluded[None]).double(), dim=1)[0, label]
-    return out
-
-
 reads_first_pixel = nn.Sequential(nn.Flatten(), nn.Linear(4, 2, bias=False))
 with torch.no_grad():
     reads_first_pixel[1].weight.copy_(torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]))
@@ -764,14 +751,14 @@ cases = [
 for model, image, label, patch, stride, fill, name in cases:
     before = image.clone()
     result = occlusion_map(model, image, label, patch, stride, fill)
-    expected = occlusion_by_hand(model, image, label, patch, stride, fill)
+    expected = ref_occlusion.occlusion_map(model, image, label, patch, stride, fill)  # the course's reference
     _ = expect_tensor(result, f"occlusion_map for {name}", shape=tuple(expected.shape))
     expect_close(result, expected.float(), f"occlusion_map for {name}", atol=1e-5)
     expect_close(image, before, f"the image after occlusion_map for {name} (it must not change)")
 double_model = tiny_classifier(5, in_channels=2, dtype=torch.float64)
 double_image = torch.rand(2, 6, 7, generator=g, dtype=torch.float64)
 expect_close(occlusion_map(double_model, double_image, 1, 3, 2, 0.25),
-             occlusion_by_hand(double_model, double_image, 1, 3, 2, 0.25), "occlusion_map with a float64 model and image",
+             ref_occlusion.occlusion_map(double_model, double_image, 1, 3, 2, 0.25), "occlusion_map with a float64 model and image",
              atol=1e-6)
 ### BEGIN HIDDEN TESTS
 _h_g = torch.Generator().manual_seed(102)
@@ -790,7 +777,7 @@ for (_h_m, _h_i, _h_l, _h_p, _h_s, _h_f), _h_r, _h_e in zip(_h_cases, _h_got, _h
     _ = expect_tensor(_h_r, f"occlusion_map of a {list(_h_i.shape)} image, patch {_h_p}, stride {_h_s}",
                       shape=tuple(_h_e.shape))
     expect_close(_h_r, _h_e, f"occlusion_map of a {list(_h_i.shape)} image, patch {_h_p}, stride {_h_s}, fill {_h_f}",
-                 atol=1e-5)
+                 atol=1e-5, rtol=1e-5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1417,7 +1404,7 @@ def cue_reliance(model, images, labels, background_labels):
     conflict = labels != background_labels
     if not conflict.any():
         raise ValueError("no image has a background that disagrees with its label")
-    with torch.no_grad():
+    with torch.no_grad():  # predictions only
         predicted = model(images[conflict]).argmax(dim=1)
     follows_object = (predicted == labels[conflict]).float().mean().item()
     follows_background = (predicted == background_labels[conflict]).float().mean().item()
@@ -1897,18 +1884,6 @@ for _h_seed, (_h_shape, _h_eps, _h_dtype) in enumerate((((5, 1, 10, 10), 0.3, to
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_pgd_attack_values", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-def pgd_by_hand(model, images, labels, epsilon, step_size, steps, start=None):
-    """The loop of the prompt, written out: step, clip to the ball, clip to [0, 1]."""
-    x = images.clone() if start is None else start.clone()
-    for _ in range(steps):
-        x.requires_grad_(True)
-        (grad,) = torch.autograd.grad(F.cross_entropy(model(x), labels), x)
-        x = x.detach() + step_size * torch.sign(grad)
-        x = torch.maximum(torch.minimum(x, images + epsilon), images - epsilon)
-        x = torch.clamp(x, 0, 1)
-    return x
-
-
 two_pixels = nn.Sequential(nn.Flatten(), nn.Linear(2, 2, bias=False))
 with torch.no_grad():
     two_pixels[1].weight.copy_(torch.tensor([[1.0, -1.0], [-1.0, 1.0]]))
@@ -1924,13 +1899,12 @@ for seed, shape, epsilon, step_size, steps in ((51, (6, 3, 8, 8), 0.1, 0.025, 8)
     images = torch.rand(shape, generator=g)
     labels = torch.randint(0, 4, (shape[0],), generator=g)
     expect_close(pgd_attack(model, images, labels, epsilon, step_size, steps),
-                 pgd_by_hand(model, images, labels, epsilon, step_size, steps),
+                 ref_adversarial.pgd_attack(model, images, labels, epsilon, step_size, steps),  # the course's reference
                  f"pgd_attack of a small CNN on images {list(shape)}, epsilon {epsilon}, {steps} steps of {step_size}")
-    u = torch.rand(shape, generator=torch.Generator().manual_seed(seed))
-    start = torch.clamp(images + (2 * u - 1) * epsilon, 0, 1)
     expect_close(pgd_attack(model, images, labels, epsilon, step_size, steps, random_start=True,
                             generator=torch.Generator().manual_seed(seed)),
-                 pgd_by_hand(model, images, labels, epsilon, step_size, steps, start=start),
+                 ref_adversarial.pgd_attack(model, images, labels, epsilon, step_size, steps, random_start=True,
+                                            generator=torch.Generator().manual_seed(seed)),
                  f"pgd_attack from a random start on images {list(shape)}, epsilon {epsilon}, {steps} steps")
 ### BEGIN HIDDEN TESTS
 _h_g = torch.Generator().manual_seed(108)

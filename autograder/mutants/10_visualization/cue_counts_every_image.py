@@ -2,7 +2,7 @@
 # cell: cue_reliance
 # fails: test_cue_reliance
 @@
--    with torch.no_grad():
+-    with torch.no_grad():  # predictions only
 -        predicted = model(images[conflict]).argmax(dim=1)
 -    follows_object = (predicted == labels[conflict]).float().mean().item()
 -    follows_background = (predicted == background_labels[conflict]).float().mean().item()
