@@ -179,6 +179,11 @@ def test_hostile_class_with_scan(tmp_path):
     add("leak-assert", fill(rel, {**GOOD, "hypot": LEAK_ASSERT}), partial(test_square=2, test_answer=1), "ok")
     add("assert-plain", fill(rel, {**GOOD, "hypot": "raise AssertionError('no leak here')"}),
         partial(test_square=2, test_answer=1), "ok")
+    # Code cells after the last test cell are not run (they cannot change a score): a kernel
+    # killer there costs nothing, and runs nothing.
+    after = fill(rel, GOOD)
+    after.cells.append(nbformat.v4.new_code_cell("import os\nprint('ran after the last test')\nos._exit(3)"))
+    add("after-last-test", after, FULL, "ok")
     write_class(Path(s.submissions), students)
 
     def copy_check(settings, results):  # the plug-in point of a class-wide "needs review" check
@@ -204,6 +209,8 @@ def test_hostile_class_with_scan(tmp_path):
     assert results["leak-print"].review, "linecache needs review (graded normally)"
     assert not results["eq"].review and results["eq"].notes, "__eq__ is a note, not an accusation"
     assert results["half"].review == ["similar to stub (test of the review channel)"]
+    tail = nbformat.read(s.root / "autograded" / "after-last-test" / "00_mini" / "00_mini.ipynb", as_version=4).cells[-1]
+    assert "os._exit" in tail.source and not tail.get("outputs") and tail.get("execution_count") is None, tail
     table = autograde.summary_table(results)
     assert "needs review" in table.split("\nhalf ", 1)[1].splitlines()[0]
     assert Path(results["bigprint"].feedback).stat().st_size < 5_000_000, "100 MB of prints must be capped"

@@ -26,7 +26,8 @@ What happens (every step can be interrupted, even by ``kill -9``, and re-run):
    Kernels run sandboxed (:mod:`autograder.tools.sandbox`) with ``DLCV_QUICK=1``, through
    :class:`~autograder.tools.safe_execute.SafeExecute` (timeouts, dead kernels, output cap,
    and a check before each test cell that IPython's hooks and the testing modules are
-   untouched).
+   untouched). Code cells after the last test cell are not run: they cannot change a
+   score.
 6. **Feedback.** One HTML per student (:mod:`autograder.tools.feedback`): per test cell
    the score and, for a failed cell, the author-written label of the failing check; no
    output and no error message of any cell (student code could have put a hidden test
@@ -75,7 +76,7 @@ from autograder.tools import collect, feedback, sandbox, scan
 from autograder.tools.build import REPO, chapter_names, nbgrader, new_course_root, write_source
 
 COURSE_ID = "dlcv"
-GRADER_VERSION = "2"  # part of every marker: bump it to regrade everything after a grader change
+GRADER_VERSION = "3"  # part of every marker: bump it to regrade everything after a grader change
 DEMO = REPO / "autograder" / "demo"
 CANARY = "__reference_solution__"   # the canary's student id (removed from the gradebook afterwards)
 # Errors that are a student's own business (a failed check, an unfinished exercise), not

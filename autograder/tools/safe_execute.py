@@ -24,6 +24,10 @@ instead:
   expression, so no input transformer or cell hook sits between the question and the
   answer.
 
+* code cells after the last test cell are not run (``skip_after_last_test``): nothing
+  they do can change a score, and in the chapters they train the models the prose
+  discusses (a third or more of a notebook's time).
+
 ``report_file`` (when set) receives a JSON summary for the grader: whether the check
 was installed, and what it found.
 """
@@ -87,6 +91,7 @@ class SafeExecute(Execute):
                        help="Modules (or classes) the runtime check watches; default: watched_modules(nb).").tag(config=True)
     guard_timeout = Integer(120, help="Seconds the kernel gets to install or answer the runtime check.").tag(config=True)
     report_file = Unicode("", help="Where to write a JSON summary for the grader (empty: nowhere).").tag(config=True)
+    skip_after_last_test = Bool(True, help="Do not run the code cells after the last graded cell.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._dead_reason: str | None = None
@@ -98,6 +103,8 @@ class SafeExecute(Execute):
         self._tampered: str | None = None
         self._checks = 0
         self._watch = list(self.guard_watch) if self.guard_watch is not None else watched_modules(nb)
+        graded = [i for i, c in enumerate(nb.cells) if _is_grade_cell(c)]
+        self._last_test = graded[-1] if graded and self.skip_after_last_test else len(nb.cells)
         # nbclient waits this long for the iopub messages of an interrupted cell; a kernel
         # that ignores the interrupt then raises, and we kill it.
         self.iopub_timeout = int(max(1, self.kill_grace))
@@ -111,7 +118,7 @@ class SafeExecute(Execute):
     # ------------------------------------------------------------ per cell
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code" or not cell.source.strip():
+        if cell.cell_type != "code" or not cell.source.strip() or index > self._last_test:
             return cell, resources
         if self._dead_reason is None and time.monotonic() > self._deadline:
             self._kill(f"the notebook ran out of its {self.notebook_timeout} s budget")
