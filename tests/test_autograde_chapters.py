@@ -9,7 +9,9 @@ input transformer through a path the old scan did not know (``ipywidgets.get_ipy
 ``matplotlib_inline.backend_inline.get_ipython()``) score 0 and are flagged; two that
 leak the hidden tests (printed, encoded, from ``linecache``; in an ``AssertionError``
 message) earn exactly what they would without the leak, and their feedback holds no
-hidden-test line in any form.
+hidden-test line in any form. The honest correct student (ada, written from the
+alternatives) is neither flagged nor marked "needs review"; the one who copied the
+solution verbatim (tom) keeps full marks and is marked "needs review" by the copy check.
 """
 import json
 
@@ -49,7 +51,7 @@ def _tests_of(release, grade_id: str) -> list[str]:
 def test_demo_chapter_grades_honestly(chapter, tmp_path):
     builder = demo.ClassBuilder(chapter)
     students = builder.students()
-    names = ["nia"] + (["pia", "quin", "ros", "sam"] if chapter == HOSTILE else [])
+    names = ["nia"] + (["ada", "tom", "pia", "quin", "ros", "sam"] if chapter == HOSTILE else [])
     subs = tmp_path / "subs"
     for name in names:
         if name not in students:
@@ -79,6 +81,12 @@ def test_demo_chapter_grades_honestly(chapter, tmp_path):
             assert not feedback.leaks(fh.read(), secrets), f"{name}'s feedback shows hidden test lines"
     if chapter != HOSTILE:
         return
+    # Honest and correct in the student's own words (the alternatives): full marks, clean.
+    # A verbatim copy of the solution: full marks too, and "needs review" (copy check).
+    ada, tom = results["ada"], results["tom"]
+    assert ada.scores == full and ada.status == "ok" and not ada.flags and not ada.review, (ada.scores, ada.review)
+    assert tom.scores == full and not tom.flags and tom.review, (tom.scores, tom.review)
+    assert all("chapter's solution" in note for note in tom.review), tom.review
     for name in ("pia", "quin"):  # issue 12: 21/21 with nothing solved, before
         assert results[name].total == 0 and results[name].status == "flagged", (name, results[name].scores,
                                                                               results[name].flags)
