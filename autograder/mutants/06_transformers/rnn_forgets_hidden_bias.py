@@ -1,0 +1,6 @@
+# mutant: leaves out the hidden-to-hidden bias b_hh
+# cell: rnn_forward
+# fails: test_rnn_forward
+@@
+-        h = torch.tanh(x[:, step] @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh)  # [B, H]
++        h = torch.tanh(x[:, step] @ weight_ih.T + bias_ih + h @ weight_hh.T)  # [B, H]
