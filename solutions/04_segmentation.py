@@ -392,9 +392,8 @@ print("same as F.interpolate(mode='nearest'):",
 # *flat* indices into each $H \times W$ plane: position $(r, c)$ is stored as
 # $r \cdot W + c$, separately for every image and channel.
 #
-# (The CS282 scribe notes describe max unpooling as setting "zeros at every other place
-# and one only at the points" of the maxima. Not a one: the *value* being unpooled goes
-# there, as the lecture's own example shows.)
+# Note that the *value* being unpooled goes to the recorded position, not a one: the
+# output is zero everywhere else and equal to the pooled maximum there.
 
 # %%
 pool_input = torch.tensor([[1.0, 2, 6, 3], [3, 5, 2, 1], [1, 2, 2, 1], [7, 3, 4, 8]]).reshape(1, 1, 4, 4)
@@ -903,11 +902,10 @@ print("row 1 if overlaps were averaged:", averaged[1].tolist())
 
 # %% [markdown]
 # The middle one of the three outlined values is the interesting one: it is the right edge
-# of the first stamp plus the left edge of the second. The CS182 2021 slide on transposed
-# convolution says about the overlapping region "we have two sets of values here! just
-# average them". That is wrong: PyTorch (and every framework) **sums** the overlapping
-# contributions, which is what makes the transposed convolution the adjoint of the
-# convolution. Summing also means the output's total is the input's total times the
+# of the first stamp plus the left edge of the second. Where stamps overlap, the
+# contributions are **summed**, not averaged, in PyTorch and every other framework: that
+# is what makes the transposed convolution the adjoint of the convolution (averaging
+# would give another, wrong, answer). Summing also means the output's total is the input's total times the
 # filter's total, as printed above.
 
 # %% [markdown]
@@ -1134,8 +1132,8 @@ for size in (32, 48, 64):
 #
 # An encoder–decoder whose middle is much smaller than its ends is a **bottleneck**
 # architecture. Trained to reproduce its input, $\min \lVert D(E(x)) - x \rVert$, it is an
-# **autoencoder**, and the small middle (the *latent code*) must summarise the image; the
-# Chinese course uses it to introduce latent spaces. For segmentation the bottleneck is
+# **autoencoder**, and the small middle (the *latent code*) must summarise the image
+# (section 6 trains one briefly). For segmentation the bottleneck is
 # where the context lives: a pixel of the 1/8- or 1/32-resolution map has a receptive
 # field large enough to tell a star from a circle. But the same smallness is the problem.
 # The decoder has to draw sharp boundaries from a coarse code, and information that was
@@ -1182,12 +1180,11 @@ plt.show()
 # convolutions merge them. The architecture draws a U: down on the left, up on the right,
 # horizontal skips in between.
 #
-# A correction to the Berkeley CS182 2020 slide title "UNet (FCNN + Residuals)": U-Net's
-# skips are not residual connections. A residual connection *adds* a block's input to its
-# output (ResNet); U-Net *concatenates* encoder features to decoder features, which
-# doubles the channels entering each decoder block and lets the convolution decide how to
-# mix them. (The same CS182 2020 slides, and the CS282 notes, also expand FCN as "fully
-# connected"; it stands for fully *convolutional* network.)
+# U-Net's skips are not residual connections. A residual connection *adds* a block's
+# input to its output (ResNet); U-Net *concatenates* encoder features to decoder
+# features, which doubles the channels entering each decoder block and lets the
+# convolution decide how to mix them. (And FCN stands for fully *convolutional* network,
+# not fully connected.)
 #
 # The course's `UNet` (in `course_utils.models`) has `depth` levels below the top. The
 # top `UNetBlock` maps the image to `base` channels at full size; each level down pools
@@ -1362,10 +1359,9 @@ for _h_net, _h_shape in [(UNet(num_classes=3, in_channels=1, base=3, depth=3), (
 # convolution and a global-average-pooled image feature, concatenated and mixed by a 1 × 1
 # convolution. Each branch looks at the same position with a different field of view, so
 # objects of different sizes find a matching branch. DeepLabv3+ adds a light decoder with
-# one skip from an early layer, borrowing U-Net's idea. (The Chinese course illustrates
-# DeepLab with the figure of SPP-net's *spatial pyramid pooling*, which pools a feature map
-# into fixed grids for classification; ASPP is named after it but uses dilated
-# convolutions, not pooling bins.) The receptive fields of the ASPP branches, measured in
+# one skip from an early layer, borrowing U-Net's idea. (ASPP is named after SPP-net's
+# *spatial pyramid pooling*, which pools a feature map into fixed grids for
+# classification, but it uses dilated convolutions, not pooling bins.) The receptive fields of the ASPP branches, measured in
 # input pixels, at output stride 16:
 
 # %%
@@ -1856,6 +1852,132 @@ for name, pred in (("FCN", fcn_pred), ("U-Net", unet_pred)):
           f"{float(wrong[near].sum() / wrong.sum().clamp(min=1)):.0%} of its errors are within 1 px of a boundary")
 
 # %% [markdown]
+# ### A bottleneck on its own: an autoencoder
+#
+# Section 4 called the small middle of an encoder–decoder a bottleneck. Trained to give
+# back its own input, the same shape is an **autoencoder**, and what passes through the
+# bottleneck is all the decoder has. We train one briefly on the same scenes: two
+# stride-2 convolutions take a 3 × 32 × 32 image (3,072 numbers) to a code of
+# `CODE_CHANNELS` × 8 × 8, and two transposed convolutions paint the image back, with a
+# mean-squared-error loss. No skips, on purpose: a skip would let the input bypass the
+# bottleneck, and the network could learn to copy.
+
+# %%
+CODE_CHANNELS = 4  # the code is CODE_CHANNELS x 8 x 8 numbers
+AE_EPOCHS = budget(full=6, quick=1)
+seed_everything(SEED)
+autoencoder = nn.Sequential(
+    nn.Conv2d(3, 32, 3, stride=2, padding=1), nn.ReLU(),  # [N, 32, 16, 16]
+    nn.Conv2d(32, 32, 3, stride=2, padding=1), nn.ReLU(),  # [N, 32, 8, 8]
+    nn.Conv2d(32, CODE_CHANNELS, 1),  # [N, CODE_CHANNELS, 8, 8]: the bottleneck
+    nn.ConvTranspose2d(CODE_CHANNELS, 32, 2, stride=2), nn.ReLU(),  # [N, 32, 16, 16]
+    nn.ConvTranspose2d(32, 3, 2, stride=2), nn.Sigmoid(),  # [N, 3, 32, 32], pixels in [0, 1]
+).to(device)
+ae_loader = DataLoader(TensorDataset(train_x, train_x), batch_size=32, shuffle=True,
+                       generator=torch.Generator().manual_seed(SEED))
+ae_val_loader = DataLoader(TensorDataset(val_x, val_x), batch_size=256)
+ae_optimizer = torch.optim.AdamW(autoencoder.parameters(), lr=3e-3)
+ae_history = fit(autoencoder, F.mse_loss, ae_loader, ae_val_loader, epochs=AE_EPOCHS, optimizer=ae_optimizer,
+                 device=device)
+autoencoder.eval()
+with torch.no_grad():
+    reconstructed = autoencoder(val_x.to(device)).cpu()
+ae_mse = float(F.mse_loss(reconstructed, val_x))
+mean_image_mse = float(F.mse_loss(train_x.mean(dim=0, keepdim=True).expand_as(val_x), val_x))
+print(f"code: {CODE_CHANNELS * 8 * 8} numbers for {3 * 32 * 32} pixel values "
+      f"({3 * 32 * 32 / (CODE_CHANNELS * 8 * 8):.0f} x smaller)")
+print(f"held-out MSE: autoencoder {ae_mse:.4f}; predicting the mean training image {mean_image_mse:.4f}")
+report("autoencoder_mse", ae_mse)
+fig = show_images(torch.cat([val_x[:6], reconstructed[:6]]), titles=["held-out"] * 6 + ["reconstructed"] * 6,
+                  ncols=6)
+plt.show()
+
+# %% [markdown]
+# With the full training budget, the reconstructions keep where the objects are and
+# roughly their colours, and blur
+# what a 12-times-smaller code cannot hold: sharp corners, thin parts, the exact
+# outline. That is the loss of detail that U-Net's skips repair for segmentation.
+#
+# ### Other dense outputs: depth and surface normals
+#
+# Segmentation predicts a class per pixel; the same encoder–decoder predicts *numbers*
+# per pixel as well. Only the head and the loss change:
+#
+# * **depth**: one output channel. Depth is positive and spans orders of magnitude, so
+#   the head predicts $\log$ depth (or passes its output through an exponential), and
+#   the loss compares logarithms. Eigen et al. (2014) noticed that a single image barely
+#   tells the global scale (a toy car close by or a real one far away), and proposed the
+#   *scale-invariant* loss $D = \frac1n \sum_i d_i^2 - \frac{\lambda}{n^2}\bigl(\sum_i
+#   d_i\bigr)^2$ with $d_i = \log y_i - \log y_i^*$: with $\lambda = 1$, multiplying the
+#   whole prediction by a constant changes nothing.
+# * **surface normals**: three output channels, divided by their length so every pixel
+#   gets a unit vector, and a loss of $1 - \cos$ of the angle between predicted and true
+#   normal. Normals also follow from depth: for a surface $z(x, y)$ the normal is
+#   proportional to $(-\partial z/\partial x, -\partial z/\partial y, 1)$.
+#
+# A worked example on a synthetic depth map, a tilted plane with a box standing on it;
+# the "prediction" is the true depth three times too large, with noise.
+
+# %%
+def depth_head(features):
+    """A 1x1 convolution to log-depth, exponentiated: positive depths [N, 1, H, W]."""
+    return torch.exp(nn.Conv2d(features.shape[1], 1, 1)(features))
+
+
+def normal_head(features):
+    """A 1x1 convolution to 3 channels, normalised: unit normals [N, 3, H, W]."""
+    return F.normalize(nn.Conv2d(features.shape[1], 3, 1)(features), dim=1)
+
+
+def scale_invariant_loss(pred, target, lam=1.0):
+    d = (pred.log() - target.log()).flatten(1)  # [N, H * W]
+    return (d.pow(2).mean(dim=1) - lam * d.mean(dim=1).pow(2)).mean()
+
+
+def normals_from_depth(z):
+    """Unit normals [N, 3, H, W] of the surface z [N, 1, H, W] (pixel spacing 1), by finite differences."""
+    dz_dy, dz_dx = torch.gradient(z[:, 0], dim=(1, 2))
+    n = torch.stack([-dz_dx, -dz_dy, torch.ones_like(dz_dx)], dim=1)
+    return F.normalize(n, dim=1)
+
+
+yy, xx = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+true_depth = 5.0 + 0.1 * xx + 0.05 * yy  # a tilted plane
+true_depth[10:22, 12:20] -= 2.0  # a box standing on it, closer to the camera
+true_depth = true_depth[None, None]  # [1, 1, 32, 32]
+noise = torch.randn(true_depth.shape, generator=torch.Generator().manual_seed(0))
+pred_depth = 3.0 * true_depth * torch.exp(0.05 * noise)  # wrong global scale, some noise
+true_normals, pred_normals = normals_from_depth(true_depth), normals_from_depth(pred_depth)
+print(f"L1 on log depth:               {float((pred_depth.log() - true_depth.log()).abs().mean()):.3f}")
+print(f"scale-invariant loss, lam = 0: {float(scale_invariant_loss(pred_depth, true_depth, 0.0)):.4f}")
+print(f"scale-invariant loss, lam = 1: {float(scale_invariant_loss(pred_depth, true_depth, 1.0)):.4f} "
+      f"(the factor 3 is forgiven, only the noise counts)")
+cosine = (true_normals * pred_normals).sum(dim=1)
+print(f"normal loss 1 - cos, mean over pixels: {float((1 - cosine).mean()):.3f} "
+      f"(median angle {float(torch.rad2deg(torch.acos(cosine.clamp(-1, 1))).median()):.0f} degrees)")
+some_features = torch.randn(1, 8, 32, 32, generator=torch.Generator().manual_seed(1))
+print("heads on [1, 8, 32, 32] features:", list(depth_head(some_features).shape), list(normal_head(some_features).shape))
+fig, axes = plt.subplots(1, 3, figsize=(9, 3))
+axes[0].imshow(true_depth[0, 0], cmap="viridis")
+axes[0].set_title("true depth", fontsize=9)
+axes[1].imshow(pred_depth[0, 0], cmap="viridis")
+axes[1].set_title("predicted depth (x3, noisy)", fontsize=9)
+axes[2].imshow((true_normals[0].permute(1, 2, 0) + 1) / 2)
+axes[2].set_title("true normals as RGB ((n + 1) / 2)", fontsize=9)
+for ax in axes:
+    ax.set_axis_off()
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The plain loss on log depth is dominated by the factor of 3 ($\log 3 \approx 1.1$),
+# the scale-invariant loss with $\lambda = 1$ sees only the noise. Normals computed by
+# finite differences from a noisy depth map are much noisier than the depth itself
+# (differences amplify noise), which is one reason networks predict normals directly
+# with their own head. Depth, normals and segmentation share an encoder–decoder so well
+# that one network often predicts all three, with one head each.
+
+# %% [markdown]
 # ## 7. Summary
 #
 # * Semantic segmentation is per-pixel classification with a pixel-wise cross-entropy;
@@ -1876,18 +1998,20 @@ for name, pred in (("FCN", fcn_pred), ("U-Net", unet_pred)):
 # * Score with mIoU from one confusion matrix, not with pixel accuracy; classes absent from
 #   both prediction and ground truth are NaN and left out of the mean.
 #
-# ### Mistakes in the lecture notes, and what is right
+# ### Points that are easy to get wrong
 #
-# | Where | The notes say | What is right (checked above) |
-# |---|---|---|
-# | CS182 2021, transposed convolution | where outputs overlap, "just average them" | overlapping contributions are **summed** (the quiz's middle value is such a sum); averaging gives another, wrong, answer |
-# | Chinese course, memory example | "200 · 400 · 400 · 4 bytes = 122MB", "238GB" | 128,000,000 bytes = 128 MB = 122 MiB; 256 GB = 238 GiB (binary units labelled as decimal) |
-# | CS282 notes, max unpooling | "one only at the points which are used in the Max Pooling" | the unpooled *value* is placed there, not a one |
-# | CS182 2020, architecture slides | "Fully Connected CNN", "UNet (FCNN + Residuals)" | fully **convolutional**; U-Net's skips **concatenate**, they are not residual additions |
-# | CS282 notes, section 7.2 | convolutions "in the fully connected networks" | fully convolutional networks |
-# | Chinese course, DeepLab | illustrated with SPP-net's spatial pyramid pooling figure | DeepLab's ASPP uses parallel *dilated convolutions*, not pooling bins |
-# | Chinese course, patch classifier | each pixel is computed $N \cdot N$ times | right for interior pixels; border pixels are in fewer patches (see the coverage map) |
-# | Chinese course, FC to 1 × 1 | the last fully connected layer can be replaced by a 1 × 1 convolution | right for the layers after the first; the first FC on a $k \times k$ map is a $k \times k$ convolution |
+# * Where the stamps of a transposed convolution overlap, the contributions are
+#   **summed** (the quiz's middle value is such a sum); averaging gives another answer.
+# * 200 · 400 · 400 · 4 bytes is 128,000,000 bytes: 128 MB, or 122 MiB. Decimal and
+#   binary units differ by 7 % at the giga scale (256 GB = 238 GiB): say which you mean.
+# * Max unpooling puts the pooled *value* at the recorded position, not a one.
+# * FCN is a fully **convolutional** network, and U-Net's skips **concatenate**; they are
+#   not residual additions.
+# * DeepLab's ASPP uses parallel *dilated convolutions*, not the pooling bins of SPP-net.
+# * A patch classifier computes an interior pixel $N \cdot N$ times; border pixels are in
+#   fewer patches (see the coverage map).
+# * Only the fully connected layers after the first become 1 × 1 convolutions; the first
+#   one, on a $k \times k$ map, is a $k \times k$ convolution.
 
 # %%
 print(f"whole notebook: {time.time() - NOTEBOOK_START:.0f} s")
