@@ -285,7 +285,7 @@ def test_class_on_a_hub():
                 rows = {r["student"]: r for r in csv.DictReader(io.StringIO((grading / "grades.csv").read_text()))}
                 for student, cells in expected.items():
                     got = {gid: float(rows[student][gid]) for gid in cells}
-                    assert got == cells, f"{student}: {got} != {cells}"
+                    assert got == cells, f"{student}: {got} != {cells}\n{graded.stdout[-3000:]}"
                     assert rows[student]["status"] == "ok" and not rows[student]["flags"]
                 assert hub.publish_feedback(CHAPTER, course_dir, grading, teacher) == sorted([ada, bo])
                 phases("publish feedback")

@@ -303,13 +303,19 @@ def course_config(exchange: str, course_id: str = COURSE_ID) -> str:
             f"c.Exchange.root = {exchange!r}\n")
 
 
-def release_notebook(chapter: str) -> Path:
-    """The student notebook as the course's release ships it (``make release``), else
-    ``chapters/`` (the same notebook; the release only adds the withheld course_utils)."""
-    for path in (RELEASE / "chapters" / f"{chapter}.ipynb", REPO / "chapters" / f"{chapter}.ipynb"):
-        if path.exists():
-            return path
-    raise FileNotFoundError(f"no student notebook for {chapter}: run `make student` or `make release`")
+def release_notebook(chapter: str, log=print) -> Path:
+    """The student notebook of ``chapters/``: the one ``make autograde`` grades against
+    (both come from ``solutions/``). The student release (``make release``) ships the same
+    notebook; a copy there that differs is stale (built from an older commit), and is
+    reported, never released: its test cells would not match the grading's."""
+    path = REPO / "chapters" / f"{chapter}.ipynb"
+    if not path.exists():
+        raise FileNotFoundError(f"no student notebook for {chapter}: run `make student`")
+    shipped = RELEASE / "chapters" / f"{chapter}.ipynb"
+    if shipped.exists() and shipped.read_bytes() != path.read_bytes():
+        log(f"warning: {shipped} differs from {path}: the student release is stale, run `make release` "
+            "(students' course_utils comes from it)")
+    return path
 
 
 def prepare_course_dir(course_dir: Path, chapter: str, exchange: str, owner: str | None) -> Path:
