@@ -38,9 +38,8 @@
 # budgets; grading does that too, and nothing graded depends on how long you train.
 #
 # A note on the sources. The facts and quiz questions come from two lecture series
-# (a Berkeley deep learning course and a computer vision course). Lecture slides contain
-# small mistakes; wherever this chapter disagrees with them it says so and shows the
-# computation, so you can decide for yourself.
+# (a Berkeley deep learning course and a computer vision course). Every number in the
+# prose is computed by a cell, so you can check it yourself.
 
 # %%
 import textwrap
@@ -98,8 +97,7 @@ print(f"local 3x3x3 patches instead: {3 * 3 * 3 * hidden_units:,} weights")
 print(f"224x224x3 image to 4,096 units: {224 * 224 * 3 * 4096:,} weights")
 
 # %% [markdown]
-# That is about 3.1 million weights for a single, tiny layer; the slide rounds it to
-# "≈ 3,000,000". The count grows with the *square* of the image side, so a 224 × 224 image
+# That is about 3.1 million weights for a single, tiny layer. The count grows with the *square* of the image side, so a 224 × 224 image
 # feeding 4,096 units (the width of AlexNet's fully connected layers) would need more than
 # 600 million weights in the first layer alone. Besides memory, so many weights need a lot
 # of data to be estimated well, and the layer has no idea that pixel (10, 10) and pixel
@@ -700,14 +698,15 @@ expect_answer(stride3_fits_7, (_h_out7 - 1) * 3 + 4 == 7, "stride3_fits_7")
 # %% [markdown]
 # ### Discussion: when does a stride "not fit"?
 #
-# A version of the stride quiz circulates in which five 5 × 5 filters at stride 3 "do not
-# fit" a 32-pixel input. They do: $(32 - 5)/3 + 1 = 10$ exactly, so the output is
-# 10 × 10 × 5, as the lecture's own slide computes, and the ten windows start at
-# 0, 3, …, 27 and the last one ends exactly on pixel 31. The parameter count does not
-# change with the stride (the cell checks it); only the number of positions does. The
-# lecture's real "doesn't fit" example is the 7-pixel input with a 3 × 3 filter at
-# stride 3, where $(7 - 3)/3 + 1 = 2.33$. The cell below checks both with the course's
-# strict `conv_output_size` and with PyTorch.
+# Take five 5 × 5 filters at stride 3 on a 32 × 32 × 3 input. The output width is
+# $(32 - 5)/3 + 1 = 10$, an integer, so the stride fits: the ten windows start at
+# 0, 3, …, 27, the last one ends exactly on pixel 31, and the output is 10 × 10 × 5.
+# The parameter count does not change with the stride (the cell checks it); only the
+# number of positions does. Now a 3 × 3 filter at stride 3 on a 7-pixel input:
+# $(7 - 3)/3 + 1 = 2.33$ is not an integer. The windows start at 0 and 3 and cover
+# pixels 0 to 5; a third window would need pixels 6 to 8 and stick out of the image, so
+# pixel 6 is never read. The cell below checks both with the course's strict
+# `conv_output_size` and with PyTorch, which silently rounds down.
 
 # %%
 for n, k, s in [(32, 5, 3), (7, 3, 3)]:
@@ -984,10 +983,10 @@ expect_answer(feature_map_mib, _h_meta.nelement() * _h_meta.element_size() / 102
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **MB or MiB?** The slide says "200 · 400 · 400 · 4 bytes = 122 MB". The product is
+# **MB or MiB?** A 200 × 400 × 400 map of float32 values takes 200 · 400 · 400 · 4 =
 # 128,000,000 bytes, which is 128 MB in decimal megabytes (10^6 bytes) but about 122 MiB
-# in binary mebibytes (2^20 bytes). The slide mixes the two units (chapter 4 meets the
-# same mix-up again, for the memory of the whole stack). Either way the conclusion stands:
+# in binary mebibytes (2^20 bytes); "122 MB" mixes the two units, a slip that is easy to
+# make (chapter 4 meets it again, for the memory of the whole stack). Either way the conclusion stands:
 # a deep stack at full resolution does not fit in a GPU.
 
 # %%
@@ -1054,12 +1053,11 @@ expect_answer(example_gap_head_params, count_parameters(_h_gap_head), "example_g
 # answers), and prints the table of `course_utils.summary.summarize`: output shape,
 # parameters and multiply-adds of every layer. Check your formulas against it.
 #
-# One detail of the slides does not add up. In the second stage they write "CONV with 10
-# 3 × 3 filters, stride 1" without padding, yet keep 16 × 16 maps. Without padding a
-# 3 × 3 filter removes two pixels, so the maps would shrink to 14 × 14 and then 12 × 12;
-# only with pad 1 (as in the first stage) does 16 × 16 stay 16 × 16. The cell shows both.
-# The parameter counts do not depend on padding, so the slide's counts are right either
-# way, but the 4 × 4 × 10 features of the head assume pad 1 throughout.
+# Every convolution of this network needs pad 1. Without padding a 3 × 3 filter removes
+# two pixels, so the 16 × 16 maps of the second stage would shrink to 14 × 14 and then
+# 12 × 12; only with pad 1 does 16 × 16 stay 16 × 16. The cell shows both. The parameter
+# counts do not depend on padding, but the 4 × 4 × 10 features of the head assume pad 1
+# throughout.
 
 # %%
 def conv_stage(c_in, c_out, padding=1):
@@ -1456,17 +1454,142 @@ lenet = LeNet(in_channels=1, num_classes=10, image_size=IMAGE_SIZE)
 display(summarize(lenet, (1, 1, IMAGE_SIZE, IMAGE_SIZE)))
 
 # %% [markdown]
+# ### Exercise 6: LeNet's conv–pool block (4 points)
+#
+# LeNet's feature extractor repeats one block twice: a convolution, a ReLU, and a 2 × 2
+# max pool that halves the resolution. Write that block as a module. The cell after the
+# tests builds LeNet's two feature stages from *your* block, `conv_pool_block(1, 6, 5,
+# padding=2)` and `conv_pool_block(6, 16, 5)`, and trains the network with it (while your
+# block is still a stub, LeNet keeps its own layers and the cell says so).
+#
+# `conv_pool_block(in_channels, out_channels, kernel_size, padding=0)` returns an
+# `nn.Module` (an `nn.Sequential` is simplest) that maps `[N, in_channels, H, W]` to
+# `[N, out_channels, H', W']` with
+#
+# 1. one `nn.Conv2d(in_channels, out_channels, kernel_size, padding=padding)`, stride 1,
+#    **with** a bias (the tests find it by its type and copy weights into it, so use exactly
+#    one `nn.Conv2d`);
+# 2. a ReLU;
+# 3. max pooling over 2 × 2 windows with stride 2 (an odd size is rounded down, as PyTorch
+#    does).
+#
+# So $H' = \lfloor (H + 2p - k + 1) / 2 \rfloor$. The tests check output shapes,
+# parameter counts, and the output and input gradient against the same layers with the
+# same weights, in float32 and float64.
+
+# %% nbgrader={"grade": false, "grade_id": "conv_pool_block", "locked": false, "schema_version": 3, "solution": true}
+def conv_pool_block(in_channels, out_channels, kernel_size, padding=0):
+    """Conv2d(in_channels, out_channels, kernel_size, padding=padding) with bias, ReLU, 2x2 max pool (stride 2).
+
+    Returns:
+        an nn.Module mapping Tensor[N, in_channels, H, W] to Tensor[N, out_channels, H', W'],
+        H' = (H + 2 * padding - kernel_size + 1) // 2 (and the same for W').
+    """
+    ### BEGIN SOLUTION
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size, padding=padding),  # [N, out, H + 2p - k + 1, ...]
+        nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),  # halves H and W, rounding down
+    )
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_conv_pool_block_shapes", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+for _args, _in_shape, _out_shape in [((1, 6, 5, 2), (2, 1, 28, 28), (2, 6, 14, 14)),
+                                     ((6, 16, 5, 0), (2, 6, 14, 14), (2, 16, 5, 5)),
+                                     ((3, 4, 3, 1), (1, 3, 11, 9), (1, 4, 5, 4))]:
+    _block = conv_pool_block(*_args)
+    assert isinstance(_block, nn.Module), f"conv_pool_block{_args} should return an nn.Module, got {type(_block).__name__}"
+    expect_tensor(_block(torch.randn(*_in_shape)), f"conv_pool_block{_args} applied to a {list(_in_shape)} batch",
+                  shape=_out_shape)
+    _c_in, _c_out, _k, _ = _args
+    expect_equal(count_parameters(_block), _c_out * _c_in * _k * _k + _c_out,
+                 f"number of parameters of conv_pool_block{_args}: the filters and one bias per filter "
+                 "(ReLU and max pooling have none)", integer=True)
+print("conv_pool_block: visible shape tests passed")
+### BEGIN HIDDEN TESTS
+with forbid(LeNet.__init__, exercise="conv_pool_block"):
+    for _h_args, _h_in, _h_out in [((2, 3, 3, 0), (3, 2, 9, 12), (3, 3, 3, 5)), ((5, 7, 1, 0), (1, 5, 7, 7), (1, 7, 3, 3)),
+                                   ((1, 2, 4, 3), (2, 1, 6, 5), (2, 2, 4, 4))]:
+        _h_block = conv_pool_block(*_h_args)
+        expect_tensor(_h_block(torch.randn(*_h_in)), f"hidden: conv_pool_block{_h_args} on {list(_h_in)}", shape=_h_out)
+        expect_equal(count_parameters(_h_block), _h_args[1] * _h_args[0] * _h_args[2] ** 2 + _h_args[1],
+                     f"hidden: parameters of conv_pool_block{_h_args}", integer=True)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_conv_pool_block_values", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+def reference_block_with_weights_of(block, in_channels, out_channels, kernel_size, padding):
+    """Conv2d + ReLU + MaxPool2d(2) carrying the weights of the one nn.Conv2d inside `block`."""
+    convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 1, f"conv_pool_block should contain exactly one nn.Conv2d, found {len(convs)}"
+    assert convs[0].bias is not None, "the nn.Conv2d of conv_pool_block should have a bias (bias=True)"
+    reference = nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel_size, padding=padding), nn.ReLU(),
+                              nn.MaxPool2d(2))
+    assert convs[0].weight.shape == reference[0].weight.shape, (
+        f"the nn.Conv2d has weights of shape {list(convs[0].weight.shape)}, expected {list(reference[0].weight.shape)}")
+    with torch.no_grad():
+        reference[0].weight.copy_(convs[0].weight)
+        reference[0].bias.copy_(convs[0].bias)
+    return reference.to(convs[0].weight.dtype)
+
+
+def compare_block_with_reference(block, reference, x, what):
+    x1, x2 = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+    out, expected = block(x1), reference(x2)
+    expect_close(out, expected.detach(), f"{what}: output", atol=1e-5)
+    weights = torch.randn(expected.shape, generator=torch.Generator().manual_seed(1), dtype=x.dtype)
+    (out * weights).sum().backward()
+    (expected * weights).sum().backward()
+    expect_close(x1.grad, x2.grad, f"{what}: gradient with respect to the input", atol=1e-5)
+
+
+_block = conv_pool_block(3, 4, 3, padding=1)
+_x = torch.randn(2, 3, 8, 10, generator=torch.Generator().manual_seed(0))
+compare_block_with_reference(_block, reference_block_with_weights_of(_block, 3, 4, 3, 1), _x,
+                             "conv_pool_block(3, 4, 3, padding=1) on a [2, 3, 8, 10] batch")
+print("conv_pool_block: visible value tests passed")
+### BEGIN HIDDEN TESTS
+with forbid(LeNet.__init__, exercise="conv_pool_block"):
+    _h_block = conv_pool_block(2, 5, 5, padding=2).double()
+    _h_block2 = conv_pool_block(6, 16, 5)
+_h_x = torch.randn(3, 2, 9, 7, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+compare_block_with_reference(_h_block, reference_block_with_weights_of(_h_block, 2, 5, 5, 2), _h_x,
+                             "hidden: conv_pool_block(2, 5, 5, padding=2) in float64")
+_h_x2 = torch.randn(2, 6, 14, 14, generator=torch.Generator().manual_seed(3))
+compare_block_with_reference(_h_block2, reference_block_with_weights_of(_h_block2, 6, 16, 5, 0), _h_x2,
+                             "hidden: LeNet's second block, conv_pool_block(6, 16, 5)")
+### END HIDDEN TESTS
+
+# %% [markdown]
 # Training uses `course_utils.train.fit`: Adam with a one-cycle learning-rate schedule
-# (the rate warms up, then decays to almost zero), cross-entropy loss, and accuracy on
+# (chapter 01, section 9.1; the rate warms up, then decays to almost zero), cross-entropy loss, and accuracy on
 # the validation set after every epoch. The number of epochs goes through
 # `budget(full=..., quick=...)`: a full run takes well under a minute on a laptop CPU,
 # quick mode (used for grading) trains a single epoch.
 
 # %%
+def lenet_features_from_blocks():
+    """LeNet's two feature stages built from your conv_pool_block, or None while it does not work yet."""
+    try:
+        features = nn.Sequential(conv_pool_block(1, 6, 5, padding=2), conv_pool_block(6, 16, 5))
+        shape = tuple(features(torch.zeros(2, 1, IMAGE_SIZE, IMAGE_SIZE)).shape)
+        if shape != (2, 16, 5, 5) or count_parameters(features) != 156 + 2416:
+            raise ValueError(f"output shape {shape} or parameter count {count_parameters(features)} is not LeNet's")
+    except Exception as error:  # a stub raises NotImplementedError; a broken block may raise anything
+        print(f"conv_pool_block does not work yet ({type(error).__name__}), so LeNet keeps the course's own "
+              "layers (course_utils.models.LeNet).")
+        return None
+    print("LeNet's feature stages are built from your conv_pool_block.")
+    return features
+
+
 EPOCHS = budget(full=10, quick=1)
 LEARNING_RATE = 3e-3
 seed_everything(0)
 lenet = LeNet(in_channels=1, num_classes=10, image_size=IMAGE_SIZE)
+student_features = lenet_features_from_blocks()
+if student_features is not None:
+    lenet.features = student_features.to(device)
 optimizer = torch.optim.Adam(lenet.parameters(), lr=LEARNING_RATE)
 scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=LEARNING_RATE,
                                                 total_steps=EPOCHS * len(train_loader))
@@ -1483,8 +1606,18 @@ report("lenet_test_accuracy", test_metrics["accuracy"], target=0.97)
 # About a thousand training images and a network of some 60,000 parameters are enough to
 # pass the 97 % target on these digits (in quick mode, after one epoch, expect much
 # less). For comparison, a fully connected network on the same 28 × 28 images with a
-# 64-unit first layer spends most of that budget in its first layer alone:
-#
+# 64-unit first layer spends most of its parameters in that first layer alone, while
+# LeNet's first convolution needs only a few hundred:
+
+# %%
+fc_net = nn.Sequential(nn.Flatten(), nn.Linear(IMAGE_SIZE * IMAGE_SIZE, 64), nn.ReLU(), nn.Linear(64, 10))
+fc_first, fc_total = count_parameters(fc_net[1]), count_parameters(fc_net)
+lenet_first_conv = next(m for m in lenet.modules() if isinstance(m, nn.Conv2d))
+print(f"fully connected 784 -> 64 -> 10: {fc_total:,} parameters, {fc_first:,} ({fc_first / fc_total:.1%}) "
+      f"in the first layer")
+print(f"LeNet: {count_parameters(lenet):,} parameters, {count_parameters(lenet_first_conv):,} in its first convolution")
+
+# %% [markdown]
 # ### What did the first layer learn?
 #
 # The six filters of LeNet's first layer are 5 × 5 images that we can look at directly.
@@ -1494,7 +1627,7 @@ report("lenet_test_accuracy", test_metrics["accuracy"], target=0.97)
 # Sobel filters of section 2.
 
 # %%
-fig = show_filters(lenet.features[0].weight, ncols=6)
+fig = show_filters(lenet_first_conv.weight, ncols=6)
 plt.show()
 
 # %% [markdown]
@@ -1540,10 +1673,10 @@ print(f"{int(off_diagonal.sum())} of {len(labels)} test digits misclassified; mo
 #   convolution as large as its input; im2col turns any convolution into one matrix
 #   multiply.
 #
-# Corrections to the lecture notes made in this chapter: AlexNet's CONV1 does not map
-# 224 to 55 without padding (227 does; torchvision pads 224 by 2 and rounds down); the
-# example network's second stage needs pad 1 to keep 16 × 16; and "122 MB" for a
-# 200 × 400 × 400 float32 map is 128 MB or 122 MiB.
+# Three computations of this chapter are worth remembering: AlexNet's CONV1 (11 × 11,
+# stride 4) maps 227 to 55, not 224 ($(224 - 11)/4 + 1 = 54.25$; torchvision pads 224 by
+# 2 and rounds down); a 3 × 3 convolution keeps 16 × 16 maps only with pad 1; and a
+# 200 × 400 × 400 float32 map is 128 MB, which is 122 MiB.
 #
 # The next chapter looks at the architectures that followed LeNet and AlexNet (VGG,
 # ResNet and their relatives) and at what makes deep networks trainable.
