@@ -42,9 +42,8 @@
 # does that too, and nothing graded depends on how long you train.
 #
 # **About the sources.** Facts and quiz questions come from three sets of lecture notes (a
-# Berkeley deep learning course, Berkeley scribe notes, and a computer vision course). They
-# contain mistakes. Every number this chapter prints is computed, and wherever the notes are
-# wrong the chapter says so and shows the computation.
+# Berkeley deep learning course, Berkeley scribe notes, and a computer vision course). Every
+# number this chapter prints is computed, so you can check each claim yourself.
 
 # %%
 import copy
@@ -72,6 +71,7 @@ from course_utils.grading import (as_number, as_numbers, expect_answer, expect_c
 from course_utils.models import VGG, VGG_CONFIGS, AlexNet, InceptionModule, MobileNetV1, ResNet, SmallResNet
 from course_utils.models import LeNet, resnet18, resnet50
 from course_utils.runtime import budget, get_device, is_quick, report
+from course_utils.schedules import cosine_restarts
 from course_utils.summary import count_parameters, summarize
 from course_utils.train import accuracy, evaluate, fit, seed_everything
 from course_utils.train import topk_accuracy as topk_accuracy_ref
@@ -333,8 +333,9 @@ expect_equal(layer_table([("conv", 2, 7, 1, 1)], (1, 5, 5)), [((2, 1, 1), 2 * (7
 # VGG (Simonyan and Zisserman, 2014) made one design decision and stuck to it: every
 # convolution is 3 × 3 with stride 1 and padding 1 (so it keeps the spatial size), every
 # downsampling is a 2 × 2 max pool with stride 2 (which halves it), and the number of
-# channels doubles after each pool (64, 128, 256, 512, 512) so that every stage costs about
-# the same. VGG-16 has 13 such convolutions and the three fully connected layers of AlexNet.
+# channels doubles after each of the first three pools (64, 128, 256, 512) and then stays at
+# 512 for the last stage, so that the early stages cost about the same and the widest layers
+# do not grow past 512 channels. VGG-16 has 13 such convolutions and the three fully connected layers of AlexNet.
 # It is homogeneous and easy to reason about, and that is why its stacks of convolutions
 # still appear in many later designs.
 #
@@ -391,8 +392,7 @@ plt.show()
 #
 # * **Fewer parameters.** With $C$ channels in and out, a 7 × 7 layer has $49C^2$ weights;
 #   three 3 × 3 layers have $3 \cdot 9 C^2 = 27C^2$, 45 % fewer. Per channel pair that is the
-#   lecture's "27 vs 49". (The slide writes the 27 as "3 × 3 × 3"; it is three layers of
-#   3 × 3 weights, $3 \times 9$.)
+#   familiar "27 vs 49": three layers of 3 × 3 weights, $3 \times 9$, against $7 \times 7$.
 # * **More nonlinearities.** The stack has three ReLUs where the single layer has one, so it
 #   can compute more complicated functions of the same pixels. A single 7 × 7 convolution
 #   followed by one ReLU is a thresholded linear function of its window; it cannot, for
@@ -574,8 +574,8 @@ print("VGG-16 after the last pool: receptive field", receptive_field_ref(vgg_sta
 # when $n \operatorname{Var}(w) / 2 = 1$, i.e. $w \sim \mathcal{N}(0, 2/n)$: standard
 # deviation $\sqrt{2/n}$, as the lecture writes.
 #
-# The lecture's other two initializations need a correction. It writes the "Xavier"
-# initialization as $\mathcal{U}(-1/\sqrt{n}, 1/\sqrt{n})$. That is not Glorot and
+# Two other initializations are often confused with a principled one. The rule
+# $\mathcal{U}(-1/\sqrt{n}, 1/\sqrt{n})$ is sometimes called "Xavier", but it is not Glorot and
 # Bengio's rule ($\mathcal{U}(\pm\sqrt{6/(n_\text{in} + n_\text{out})})$, variance
 # $2/(n_\text{in} + n_\text{out})$); it is what PyTorch's `nn.Linear` and `nn.Conv2d` use by
 # default, and its variance is only $1/(3n)$. In a ReLU network each layer then multiplies
@@ -624,7 +624,7 @@ def gradient_profile(model, x, y):
 
 
 inits = {
-    "PyTorch default U(±1/√n) (the lecture's 'Xavier')": None,
+    "PyTorch default U(±1/√n) (often called 'Xavier')": None,
     "Kaiming N(0, 2/n)": lambda n: math.sqrt(2 / n),
     "1.5 × Kaiming": lambda n: 1.5 * math.sqrt(2 / n),
     "AlexNet N(0, 0.01²)": lambda n: 0.01,
@@ -649,9 +649,9 @@ for name, (grads, stds) in profiles.items():
 # %% [markdown]
 # The picture matches the algebra. With PyTorch's default the weights shrink the signal by
 # a factor of about $\sqrt{6}$ per layer (the small random biases keep the activations from
-# vanishing entirely), and the gradient at layer 1 is eleven orders of magnitude below the
-# one at layer 30, close to $\sqrt{6}^{\,-29} \approx 5 \cdot 10^{-12}$: the first layers
-# would not learn at all. With $1.5\times$ Kaiming the
+# vanishing entirely), and the gradient at layer 1 is many orders of magnitude below the
+# one at layer 30 (the cell prints the ratio), of the order of $\sqrt{6}^{\,-29} \approx
+# 5 \cdot 10^{-12}$: the first layers would not learn at all. With $1.5\times$ Kaiming the
 # variance grows by $1.5^2 = 2.25$ per layer, and activations and gradients explode. AlexNet's
 # tiny weights shrink the signal by a factor of about 18 per layer ($1 / \sqrt{64 \cdot
 # 0.01^2 / 2}$): the last activations are around $10^{-39}$, at the edge of what float32 can
@@ -738,7 +738,8 @@ print("covariance after batch norm:", float(torch.cov(normalized.T)[0, 1]))
 # %% [markdown]
 # Each channel now has mean 0 and variance 1, but the correlation is exactly what it was:
 # batch norm is an affine map applied to each channel on its own, and correlation does not
-# change under such maps. The lecture's $\operatorname{Cov}(x, y) = 0$ is wrong.
+# change under such maps. Batch norm does not decorrelate its inputs: the covariance of
+# the normalized channels is their correlation, not 0 (the cell prints it).
 #
 # ### Exercise 3: batch norm, training and test mode (5 points)
 #
@@ -927,9 +928,8 @@ print(f"eval mode,  image 0 alone vs in a batch of 8: logits differ by {float((a
 #
 # so every block's Jacobian contains an identity and the product of Jacobians of section 4
 # becomes a product of $(I + J_l)$ terms, which always contains a direct path from the loss
-# to every layer. (The scribe notes summarize this as "the baseline gradient is 1". That
-# holds for one block; through many blocks the $J_l$ terms still multiply, as the
-# measurement below shows, but far more gently.)
+# to every layer. ("The baseline gradient is 1" holds for one block; through many blocks the
+# $J_l$ terms still multiply, as the measurement below shows, but far more gently.)
 #
 # ResNet's **basic block** is two 3 × 3 convolutions with batch norm:
 # `out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`. Note where the addition
@@ -1046,18 +1046,57 @@ for name, g in grad_norms.items():
 
 # %% [markdown]
 # Batch norm does not give the plain network vanishing gradients here; it gives it the
-# opposite problem: the gradient grows by a factor of about a thousand from the last layer
-# to the first. (This is a known property of deep batch-normalized plain networks: each
-# normalization slightly amplifies the gradient on its way back.) The residual network's
-# gradients vary by about a factor of ten across all 55 layers.
+# opposite problem: the gradient grows by orders of magnitude from the last layer to the
+# first (the ratios are printed above). This is a known property of deep batch-normalized
+# plain networks: each normalization slightly amplifies the gradient on its way back. The
+# residual network's gradients stay within a much narrower band across all 55 layers.
 #
 # ### Training a deep plain and a deep residual network on the digits
 #
 # The real test is training. Both networks get 32 layers (a stem, 15 blocks of two
 # convolutions, and the classifier), 8 channels in the first stage to fit the time budget,
 # the same initialization, optimizer (SGD with momentum 0.9, learning rate 0.1), batches and
-# number of epochs, on the 8 × 8 digits. This is the chapter's main training cell: about 15
-# seconds in full mode.
+# number of epochs, on the 8 × 8 digits. The residual network's blocks run *your*
+# `residual_block_forward` (Exercise 4): each `BasicBlock` keeps its layers and hands them to
+# your function. While your function is a stub or disagrees with the course's block on a
+# small check, the network keeps the course's own forward and the cell says so. This is the
+# chapter's main training cell: about 15 seconds in full mode.
+
+# %%
+class YourBasicBlock(layers_ref.BasicBlock):
+    """The course's BasicBlock (same layers, same initialization) with your residual_block_forward."""
+
+    def forward(self, x):
+        return residual_block_forward(x, self.conv1, self.bn1, self.conv2, self.bn2, self.downsample)
+
+
+def block_forward_works():
+    """True if residual_block_forward matches the course's block on a small random stride-2 block."""
+    torch.manual_seed(0)
+    reference = layers_ref.BasicBlock(4, 8, stride=2)
+    x = torch.randn(2, 4, 6, 6, generator=torch.Generator().manual_seed(0))
+    try:
+        ours = residual_block_forward(x, reference.conv1, reference.bn1, reference.conv2, reference.bn2,
+                                      reference.downsample)
+        works = isinstance(ours, torch.Tensor) and torch.allclose(ours, reference(x), atol=1e-5)
+    except Exception as error:  # a stub raises NotImplementedError; a broken forward may raise anything
+        print(f"residual_block_forward does not work yet ({type(error).__name__}), so the residual network uses the "
+              "course's BasicBlock.forward.")
+        return False
+    if not works:
+        print("residual_block_forward disagrees with the course's block, so the residual network uses the course's "
+              "BasicBlock.forward.")
+    return works
+
+
+def use_your_block_forward(net):
+    """Make every residual BasicBlock of `net` run residual_block_forward (its layers and weights stay)."""
+    count = 0
+    for module in net.modules():
+        if type(module) is layers_ref.BasicBlock and module.residual:
+            module.__class__ = YourBasicBlock
+            count += 1
+    print(f"The residual network runs your residual_block_forward in its {count} blocks.")
 
 # %%
 DEPTH, WIDTH = 32, 8
@@ -1068,6 +1107,8 @@ histories, nets = {}, {}
 for name, residual in (("plain", False), ("residual", True)):
     seed_everything(0)
     nets[name] = SmallResNet(depth=DEPTH, residual=residual, width=WIDTH)
+    if residual and block_forward_works():
+        use_your_block_forward(nets[name])
     optimizer = torch.optim.SGD(nets[name].parameters(), lr=0.1, momentum=0.9)
     histories[name] = fit(nets[name], F.cross_entropy, train_loader, val_loader, epochs=EPOCHS, optimizer=optimizer,
                           metrics={"accuracy": accuracy}, device=device)
@@ -1508,10 +1549,306 @@ plt.show()
 # %% [markdown]
 # Augmentations go into the training data pipeline (a `transform` of the dataset, composed
 # with `v2.Compose`), never into the validation or test data. How much they help depends on
-# how much data there is; with a million ImageNet images and a network that would otherwise
-# memorize them, aggressive augmentation is one of the largest single improvements, as the
-# scribe notes point out for large-batch training.
+# how much data there is and on how well the transformations match the variation of the real
+# images. Augmentation is a regularizer: it makes the training set harder to memorize, and
+# like any regularizer it costs training accuracy and helps only where the model would
+# otherwise overfit.
+
+# %% [markdown]
+# ### Dropout
 #
+# **Dropout** (Srivastava et al., 2014) is another regularizer, applied inside the network
+# instead of to the data. During training every activation is set to zero independently
+# with probability $p$, a new random pattern at every step, so no unit can rely on one
+# particular other unit being present: the network behaves like a large ensemble of thinned
+# networks that share their weights. At test time nothing is dropped, and the network uses
+# all its units.
+#
+# That creates a mismatch: with $p = 0.5$ a unit of the next layer receives on average half
+# its usual input during training and all of it at test time. **Inverted dropout**, what
+# `nn.Dropout` does, fixes it during training: the kept activations are multiplied by
+# $1/(1-p)$, so the expected value of every output equals its input,
+# $\mathbb{E}[\text{out}] = (1-p) \cdot \frac{x}{1-p} + p \cdot 0 = x$, and evaluation
+# is simply the identity. (The original paper instead scaled the weights by $1 - p$ at test
+# time; the two agree in expectation.) This is why `model.train()` and `model.eval()` matter:
+# they switch dropout, like batch norm, between its two behaviours.
+#
+# ### Exercise 7: inverted dropout (4 points)
+#
+# Write `dropout_forward(x, p, training, generator=None)`:
+#
+# * `training=False`: return a tensor equal to `x` (whatever `p` is);
+# * `training=True`: set each entry to 0 independently with probability `p` and multiply the
+#   kept entries by $1/(1-p)$; `p = 0` keeps everything unchanged and `p = 1` returns zeros
+#   (no division by zero, no NaN);
+# * draw all randomness from `generator` (for example
+#   `torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)`), so the same
+#   seed gives the same output; do not modify `x` in place;
+# * raise `ValueError` if `p` is not in $[0, 1]$.
+#
+# The output has the shape and dtype of `x`. The tests check the rules above and, on large
+# tensors, that the share of zeros is close to `p` (within 0.01 for 100,000 entries).
+
+# %% nbgrader={"grade": false, "grade_id": "dropout_forward", "locked": false, "schema_version": 3, "solution": true}
+def dropout_forward(x, p, training, generator=None):
+    """Inverted dropout, like torch.nn.functional.dropout(x, p, training).
+
+    Args:
+        x: Tensor of any shape (floating).
+        p: probability of zeroing an entry, a float in [0, 1].
+        training: bool; False returns x unchanged.
+        generator: a torch.Generator (or None) for all randomness.
+
+    Returns:
+        Tensor of the shape and dtype of x: 0 where dropped, x / (1 - p) where kept.
+
+    Raises:
+        ValueError: if p < 0 or p > 1.
+    """
+    ### BEGIN SOLUTION
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x.clone()
+    if p == 1.0:
+        return torch.zeros_like(x)
+    keep = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device) >= p  # kept with prob 1 - p
+    return x * keep / (1.0 - p)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_dropout_train", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+_x = torch.rand(200, 500, generator=torch.Generator().manual_seed(0)) + 0.5  # all entries in [0.5, 1.5)
+_x_before = _x.clone()
+_out = dropout_forward(_x, 0.3, True, torch.Generator().manual_seed(1))
+expect_tensor(_out, "dropout_forward(x, 0.3, training=True)", shape=(200, 500), dtype=torch.float32)
+assert torch.equal(_x, _x_before), "dropout_forward must not modify its input x in place"
+_dropped = _out == 0
+_kept_ok = torch.isclose(_out, _x / 0.7, rtol=1e-5, atol=0.0)
+assert bool((_dropped | _kept_ok).all()), (
+    "in training mode every output must be 0 (dropped) or x / (1 - p) (kept, inverted scaling); "
+    f"{int((~(_dropped | _kept_ok)).sum())} entries are neither")
+_share = float(_dropped.double().mean())
+assert abs(_share - 0.3) < 0.01, f"with p = 0.3 about 30% of the entries should be dropped, got {100 * _share:.2f}%"
+_again = dropout_forward(_x, 0.3, True, torch.Generator().manual_seed(1))
+assert torch.equal(_out, _again), "two generators with the same seed must give the same output: draw with generator="
+expect_close(dropout_forward(_x, 0.0, True, torch.Generator().manual_seed(2)), _x, "p = 0 in training mode (nothing dropped)")
+_ones = dropout_forward(_x, 1.0, True, torch.Generator().manual_seed(3))
+expect_close(_ones, torch.zeros_like(_x), "p = 1 in training mode (everything dropped, no NaN)")
+print("dropout_forward: visible training-mode tests passed")
+### BEGIN HIDDEN TESTS
+with forbid("torch.nn.functional.dropout", "torch.nn.Dropout.forward", "torch.dropout", "torch.nn.functional.dropout2d",
+            exercise="dropout_forward"):
+    for _h_p, _h_shape, _h_dtype in [(0.5, (50, 40, 50), torch.float64), (0.9, (4, 5, 100, 50), torch.float32),
+                                     (0.1, (100_000,), torch.float64)]:
+        _h_x = torch.rand(_h_shape, generator=torch.Generator().manual_seed(5), dtype=_h_dtype) + 0.5
+        _h_out = dropout_forward(_h_x, _h_p, True, torch.Generator().manual_seed(6))
+        expect_tensor(_h_out, f"hidden: dropout_forward with p={_h_p} on {list(_h_shape)}", shape=_h_shape, dtype=_h_dtype)
+        _h_drop = _h_out == 0
+        assert bool((_h_drop | torch.isclose(_h_out, _h_x / (1 - _h_p), rtol=1e-5, atol=0.0)).all()), (
+            f"hidden: p={_h_p}: outputs must be 0 or x / (1 - p)")
+        _h_share = float(_h_drop.double().mean())
+        assert abs(_h_share - _h_p) < 0.01, f"hidden: p={_h_p}: share of zeros {_h_share:.3f}"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_dropout_eval", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+_x = torch.randn(3, 4, 5, generator=torch.Generator().manual_seed(0))
+expect_close(dropout_forward(_x, 0.5, False, torch.Generator().manual_seed(1)), _x,
+             "dropout_forward(x, 0.5, training=False) must return x unchanged")
+expect_raises(lambda: dropout_forward(_x, -0.1, True), ValueError, "dropout_forward with p = -0.1")
+expect_raises(lambda: dropout_forward(_x, 1.5, True), ValueError, "dropout_forward with p = 1.5")
+print("dropout_forward: visible evaluation-mode tests passed")
+### BEGIN HIDDEN TESTS
+_h_x = torch.randn(7, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+with forbid("torch.nn.functional.dropout", "torch.nn.Dropout.forward", exercise="dropout_forward"):
+    _h_eval = dropout_forward(_h_x, 0.9, False)
+expect_close(_h_eval, _h_x, "hidden: evaluation mode with p = 0.9 in float64")
+expect_raises(lambda: dropout_forward(_h_x, 1.0001, False), ValueError, "hidden: p = 1.0001 in evaluation mode")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The same statistics from PyTorch's `nn.Dropout`, whose mode follows `train()` and
+# `eval()`: in training the kept entries are scaled by $1/(1-p)$ and the mean is preserved;
+# in evaluation the layer is the identity.
+
+# %%
+drop_layer = nn.Dropout(p=0.5)
+ones = torch.ones(10_000)
+torch.manual_seed(0)
+drop_layer.train()
+in_training = drop_layer(ones)
+drop_layer.eval()
+in_eval = drop_layer(ones)
+print(f"training: share of zeros {float((in_training == 0).double().mean()):.3f}, kept values "
+      f"{sorted(set(in_training[in_training != 0].tolist()))}, mean {float(in_training.mean()):.3f}; "
+      f"evaluation: identity {torch.equal(in_eval, ones)}")
+
+# %% [markdown]
+# ### Augmentation, dropout and ensembles, measured
+#
+# Time to measure instead of visualizing. A small MLP (64 → 128 → 10) on the 8 × 8 digits is
+# cheap enough to train many times, so we compare, with the same seed, optimizer and number
+# of epochs:
+#
+# * **augmentation**: every training image is shifted by a random $-1$, $0$ or $+1$ pixel in
+#   each direction, each time it is used (a new shift at every epoch);
+# * **dropout** with $p = 0.2$ after the hidden layer;
+# * a **model ensemble**: five networks trained from different random initializations, whose
+#   predicted probabilities are averaged;
+# * a **snapshot ensemble** (Huang et al., 2017): *one* training run whose learning rate
+#   follows a cosine restarted three times (`course_utils.schedules.cosine_restarts`); the
+#   weights at the end of each cycle, where the rate is near zero, are three models for the
+#   price of one training.
+#
+# Besides the test accuracy we report the accuracy on the test digits shifted by one pixel
+# to the right, the change that broke k-NN in chapter 01.
+
+# %%
+def random_shifts(images, generator, fill):
+    """Shift each image of [B, 1, H, W] by its own random (dy, dx) in {-1, 0, 1}^2, filling with `fill`."""
+    padded = F.pad(images, (1, 1, 1, 1), value=fill)  # [B, 1, H + 2, W + 2]
+    offsets = torch.randint(0, 3, (len(images), 2), generator=generator)  # crop corner per image
+    shifted = torch.empty_like(images)
+    h, w = images.shape[-2:]
+    for dy in range(3):
+        for dx in range(3):
+            chosen = (offsets[:, 0] == dy) & (offsets[:, 1] == dx)
+            shifted[chosen] = padded[chosen, :, dy:dy + h, dx:dx + w]
+    return shifted
+
+
+def train_small_mlp(seed, epochs, augment=False, dropout=0.0, restarts=0):
+    """Adam-trained 64-128-10 MLP on the 8x8 training digits; returns the model (and snapshots if restarts)."""
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    steps_per_epoch = math.ceil(len(small_x) / 64)
+    snapshots, step = [], 0
+    for epoch in range(epochs):
+        model.train()
+        for batch in torch.randperm(len(small_x), generator=gen).split(64):
+            xb = small_x[batch]
+            if augment:
+                xb = random_shifts(xb, gen, fill=background)
+            if restarts:
+                for group in optimizer.param_groups:
+                    group["lr"] = cosine_restarts(step, epochs * steps_per_epoch // restarts, 3e-3)
+            optimizer.zero_grad()
+            F.cross_entropy(model(xb), small_y[batch]).backward()
+            optimizer.step()
+            step += 1
+        if restarts and (epoch + 1) % (epochs // restarts) == 0:
+            snapshots.append(copy.deepcopy(model).eval())
+    return model.eval(), snapshots
+
+
+def probabilities(models, images):
+    with torch.no_grad():
+        return torch.stack([m(images).softmax(dim=1) for m in models]).mean(0)  # [M, 10], averaged over models
+
+
+def acc(probs, labels):
+    return float((probs.argmax(1) == labels).double().mean())
+
+
+small_train, small_test = DigitsDataset("train"), DigitsDataset("test")
+small_x, small_y = small_train.images, small_train.labels  # [N, 1, 8, 8], [N]
+background = float(small_x.min())  # the standardized value of a blank pixel
+test_x, test_y = small_test.images, small_test.labels
+shifted_x = F.pad(test_x, (1, 0, 0, 0), value=background)[..., :-1]  # every test digit one pixel to the right
+small_epochs = budget(full=30, quick=3)
+variants = {"baseline": {}, "augmentation (random 1-pixel shifts)": {"augment": True}, "dropout p = 0.2": {"dropout": 0.2}}
+rows = {}
+for name, options in variants.items():
+    model, _ = train_small_mlp(0, small_epochs, **options)
+    rows[name] = [model]
+ensemble = rows["baseline"] + [train_small_mlp(seed, small_epochs)[0] for seed in range(1, 5)]
+rows["ensemble of 5 (different seeds)"] = ensemble
+_, snapshots = train_small_mlp(0, small_epochs - small_epochs % 3, restarts=3)
+rows["snapshot ensemble (3 cycles, one run)"] = snapshots
+print(f"{small_epochs} epochs each; accuracy on the test digits / on the same digits shifted by one pixel")
+for name, models in rows.items():
+    print(f"{name:>40}: {acc(probabilities(models, test_x), test_y):.3f} / {acc(probabilities(models, shifted_x), test_y):.3f}")
+singles = [acc(probabilities([m], test_x), test_y) for m in ensemble]
+print(f"{'the 5 ensemble members alone':>40}: {min(singles):.3f} to {max(singles):.3f} on the test digits")
+print(f"{'each snapshot alone':>40}: " + ", ".join(f"{acc(probabilities([m], test_x), test_y):.3f}" for m in snapshots))
+report("augmented_mlp_shifted_test_accuracy", acc(probabilities(rows["augmentation (random 1-pixel shifts)"], shifted_x), test_y),
+       target=0.85)
+
+# %% [markdown]
+# Read the table from the numbers it prints (in quick mode the networks train only a few
+# epochs and the differences are small or noisy). Shift augmentation changes little on the
+# test digits, which are centred like the training ones, but much on the shifted digits:
+# the network has learned the invariance we showed it, and only that one. Dropout is a milder
+# regularizer on a model this small. Averaging several networks usually beats each member:
+# their errors are partly independent, so they cancel in the average. An ensemble costs one
+# training and one forward pass per member; the snapshot ensemble saves the training cost,
+# and its members are less diverse than independently initialized networks.
+#
+# ### Layer, instance and group normalization
+#
+# Batch norm computes its statistics over the batch, so it behaves differently in training
+# and evaluation and fails with batches of one or two images (detection and segmentation
+# networks often train with such batches). Three relatives normalize each sample on its own,
+# and differ only in the axes they average over. For a tensor `[N, C, H, W]`:
+#
+# * **batch norm**: one mean and variance per channel, over N, H and W;
+# * **layer norm** (Ba et al., 2016): one per sample, over C, H and W (transformers use it);
+# * **instance norm** (Ulyanov et al., 2016): one per sample and channel, over H and W
+#   (style transfer: it removes each image's contrast);
+# * **group norm** (Wu and He, 2018): one per sample and *group* of channels; one group is
+#   layer norm, C groups are instance norm.
+#
+# Each keeps a learned scale and shift per channel, and none needs running statistics: it
+# computes the same thing in training and evaluation. In the figure, each grid has one row
+# per sample and one column per channel (H and W are folded into every cell); the cells that
+# share one mean and variance are coloured. The cell after it checks that each is batch norm
+# in disguise: reshape the tensor so that the "channel" axis holds the groups to be
+# normalized separately, and apply batch norm in training mode (the function of Exercise 3).
+
+# %%
+norm_n, norm_c, groups = 6, 8, 4
+fig, axes = plt.subplots(1, 4, figsize=(13, 3.3))
+shared = {
+    "batch norm\n(over N, H, W)": lambda n, c: c == 2,
+    "layer norm\n(over C, H, W)": lambda n, c: n == 2,
+    "instance norm\n(over H, W)": lambda n, c: n == 2 and c == 2,
+    f"group norm, {groups} groups\n(over C/{groups}, H, W)": lambda n, c: n == 2 and c // (norm_c // groups) == 1,
+}
+for ax, (title, member) in zip(axes, shared.items()):
+    grid = np.array([[1.0 if member(n, c) else 0.0 for c in range(norm_c)] for n in range(norm_n)])
+    ax.imshow(grid, cmap="Blues", vmin=-0.3, vmax=1.2)
+    ax.set_xticks(np.arange(-0.5, norm_c), minor=True)
+    ax.set_yticks(np.arange(-0.5, norm_n), minor=True)
+    ax.grid(which="minor", color="gray", linewidth=0.8)
+    ax.tick_params(which="both", length=0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel(f"channel C ({norm_c})")
+    ax.set_ylabel(f"sample N ({norm_n})")
+    ax.set_title(title, fontsize=10)
+fig.suptitle("one normalization group (blue): the values that share a mean and a variance", fontsize=10)
+fig.tight_layout()
+plt.show()
+
+x_norm = torch.randn(norm_n, norm_c, 5, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+
+def batch_norm_over(x, channels):
+    """Batch norm (training mode, no scale/shift) of x viewed as [1, channels, rest]: one group per 'channel'."""
+    return layers_ref.batch_norm_forward(x.reshape(1, channels, -1), None, None, None, None, training=True).reshape(x.shape)
+
+
+checks = {
+    "layer norm": (batch_norm_over(x_norm, norm_n), F.layer_norm(x_norm, x_norm.shape[1:])),
+    "instance norm": (batch_norm_over(x_norm, norm_n * norm_c), F.instance_norm(x_norm)),
+    f"group norm ({groups} groups)": (batch_norm_over(x_norm, norm_n * groups), F.group_norm(x_norm, groups)),
+}
+for name, (ours, theirs) in checks.items():
+    print(f"{name:>22} as batch norm of a reshaped tensor: max difference from PyTorch {float((ours - theirs).abs().max()):.1e}")
+
+# %% [markdown]
 # ## 12. Transfer learning
 #
 # What if there is little labelled data? The lecture's advice: start from a network trained
@@ -1638,7 +1975,7 @@ report("transfer_scratch_5shot_accuracy", transfer["from scratch"][SHOTS.index(5
 # so they also used a **warm-up**: the learning rate grows linearly from small to its target
 # over the first few epochs.
 #
-# ### Exercise 7: linear learning-rate scaling and warm-up (2 points)
+# ### Exercise 8: linear learning-rate scaling and warm-up (2 points)
 #
 # Write `scaled_learning_rate(base_lr, base_batch_size, batch_size)` (the linear scaling rule;
 # raise a `ValueError` unless the learning rate is positive and the batch sizes are positive
