@@ -77,7 +77,8 @@ def landing_page(chapters: list[str], edition: str, sources: Path = SOLUTIONS) -
         title = chapter_title(name, sources)
         line = readme.get(name, "")
         line = line.split(": ", 1)[-1] if ": " in line else line
-        items.append(f"{int(name[:2])}. {{doc}}`{title} <{name}>`" + (f": {line}" if line else ""))
+        # a bullet list: an ordered Markdown list would renumber a subset (2, 5 shown as 2, 3)
+        items.append(f"- Chapter {int(name[:2])}, {{doc}}`{title} <{name}>`" + (f": {line}" if line else ""))
     note = ("This is the **student edition**: the exercises are shown as students get them, "
             "without solutions." if edition == "student" else
             "This is the **reader edition**: each exercise is followed by its solution, folded "

@@ -68,4 +68,7 @@ html_context = {"default_mode": "light"}  # no stored choice on a first visit: l
 html_static_path = [str(REPO / "book" / "static")]
 html_css_files = ["book.css"]
 html_last_updated_fmt = None
+# The search page fetches each hit's page for a summary: a page opened from disk (file://) may
+# not fetch another, so every search would log errors. Titles only.
+html_show_search_summary = False
 html_permalinks_icon = "#"

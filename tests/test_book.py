@@ -104,6 +104,7 @@ def test_every_chapter_is_on_the_landing_page():
     page = build.landing_page(names, "reader")
     for name in names:
         assert f"<{name}>`" in page, name
+        assert f"- Chapter {int(name[:2])}, " in page, name   # its own number, whatever the subset
     assert "{{" not in page
     assert "Three ways to use the course" in page
 
