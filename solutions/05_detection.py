@@ -1892,6 +1892,42 @@ for label, ap in zip(detector_result["classes"].tolist(), detector_result["map_p
 report("detector_map50", detector_result["map_50"], target=0.8)
 
 # %% [markdown]
+# ### A classical baseline: HOG and a linear SVM
+#
+# How much does the CNN buy? Before 2012 a detector was a hand-designed feature and a
+# linear classifier slid over the image (Dalal and Triggs, 2005, for pedestrians).
+# **HOG**, the histogram of oriented gradients, describes a window by its edges: the
+# gradient directions are binned (9 orientations) in cells of 4 × 4 pixels and the
+# histograms are normalised over blocks of 2 × 2 cells, which makes them robust to
+# brightness. A **linear SVM** learns, on windows around the training objects and random
+# background windows, one weight vector per class; at test time it scores square windows
+# of four sizes on a stride-4 grid, and per-class NMS removes the duplicates.
+# `course_utils.hog.HogSvmDetector` (scikit-image's HOG, scikit-learn's `LinearSVC`)
+# does exactly this; we score it like the CNN, on the same held-out scenes.
+
+# %%
+from course_utils.hog import HogSvmDetector
+
+HOG_TRAIN, HOG_VAL = budget(full=200, quick=10), budget(full=100, quick=5)
+start = time.process_time()
+hog_detector = HogSvmDetector().fit([img for img, _ in train_items[:HOG_TRAIN]],
+                                    [t for _, t in train_items[:HOG_TRAIN]])
+hog_predictions = hog_detector.predict([img for img, _ in val_items[:HOG_VAL]])
+hog_result = ref_metrics.mean_average_precision(hog_predictions, val_targets[:HOG_VAL])
+cnn_subset = ref_metrics.mean_average_precision(val_predictions[:HOG_VAL], val_targets[:HOG_VAL])
+print(f"HOG + linear SVM, trained on {HOG_TRAIN} scenes in {time.process_time() - start:.1f} s of CPU")
+print(f"on the first {HOG_VAL} held-out scenes: AP50 HOG + SVM {hog_result['map_50']:.3f} "
+      f"(VOC {voc_map50(hog_predictions, val_targets[:HOG_VAL], len(SHAPE_CLASSES) - 1):.3f}), "
+      f"CNN detector {cnn_subset['map_50']:.3f}")
+report("hog_svm_map50", hog_result["map_50"])
+
+# %% [markdown]
+# The hand-designed features describe edges but not colour, and a circle, a ring and a
+# square of similar size have similar edge histograms at 16 × 16; one linear function per
+# class on top cannot separate much. The small CNN learns its features for the task, and
+# the gap printed above (in full mode) is the gap that made the field switch in 2012–2014.
+
+# %% [markdown]
 # ### Before and after non-maximum suppression
 #
 # The raw output has one candidate per cell and class. Big objects light up
