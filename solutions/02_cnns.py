@@ -1508,13 +1508,12 @@ for _args, _in_shape, _out_shape in [((1, 6, 5, 2), (2, 1, 28, 28), (2, 6, 14, 1
                  "(ReLU and max pooling have none)", integer=True)
 print("conv_pool_block: visible shape tests passed")
 ### BEGIN HIDDEN TESTS
-with forbid(LeNet.__init__, exercise="conv_pool_block"):
-    for _h_args, _h_in, _h_out in [((2, 3, 3, 0), (3, 2, 9, 12), (3, 3, 3, 5)), ((5, 7, 1, 0), (1, 5, 7, 7), (1, 7, 3, 3)),
-                                   ((1, 2, 4, 3), (2, 1, 6, 5), (2, 2, 4, 4))]:
-        _h_block = conv_pool_block(*_h_args)
-        expect_tensor(_h_block(torch.randn(*_h_in)), f"hidden: conv_pool_block{_h_args} on {list(_h_in)}", shape=_h_out)
-        expect_equal(count_parameters(_h_block), _h_args[1] * _h_args[0] * _h_args[2] ** 2 + _h_args[1],
-                     f"hidden: parameters of conv_pool_block{_h_args}", integer=True)
+for _h_args, _h_in, _h_out in [((2, 3, 3, 0), (3, 2, 9, 12), (3, 3, 3, 5)), ((5, 7, 1, 0), (1, 5, 7, 7), (1, 7, 3, 3)),
+                               ((1, 2, 4, 3), (2, 1, 6, 5), (2, 2, 4, 4))]:
+    _h_block = conv_pool_block(*_h_args)
+    expect_tensor(_h_block(torch.randn(*_h_in)), f"hidden: conv_pool_block{_h_args} on {list(_h_in)}", shape=_h_out)
+    expect_equal(count_parameters(_h_block), _h_args[1] * _h_args[0] * _h_args[2] ** 2 + _h_args[1],
+                 f"hidden: parameters of conv_pool_block{_h_args}", integer=True)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_conv_pool_block_values", "locked": true, "points": 2, "schema_version": 3, "solution": false}
@@ -1549,9 +1548,8 @@ compare_block_with_reference(_block, reference_block_with_weights_of(_block, 3, 
                              "conv_pool_block(3, 4, 3, padding=1) on a [2, 3, 8, 10] batch")
 print("conv_pool_block: visible value tests passed")
 ### BEGIN HIDDEN TESTS
-with forbid(LeNet.__init__, exercise="conv_pool_block"):
-    _h_block = conv_pool_block(2, 5, 5, padding=2).double()
-    _h_block2 = conv_pool_block(6, 16, 5)
+_h_block = conv_pool_block(2, 5, 5, padding=2).double()
+_h_block2 = conv_pool_block(6, 16, 5)
 _h_x = torch.randn(3, 2, 9, 7, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
 compare_block_with_reference(_h_block, reference_block_with_weights_of(_h_block, 2, 5, 5, 2), _h_x,
                              "hidden: conv_pool_block(2, 5, 5, padding=2) in float64")
