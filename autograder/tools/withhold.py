@@ -446,7 +446,7 @@ def near_copies_in_release(release: Path, unlock=()) -> list[str]:
 AGREEMENT_SCRIPT = r"""
 import doctest, importlib, json, sys, traceback
 from pathlib import Path
-release, spec, out = Path(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+release, spec, out = Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text()), sys.argv[3]  # spec: a file (one argument is at most 128 KiB)
 sys.path.insert(0, str(release))
 import course_utils
 assert Path(course_utils.__file__).resolve().is_relative_to(release.resolve()), course_utils.__file__
@@ -526,9 +526,10 @@ def agreement_problems(release: Path, unlock=(), changed: list[str] | None = Non
     keys = sorted(k for k in reference_cases.CASES if k not in removed)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "results.pt"
-        spec = json.dumps({"doctests": doctests, "cases_file": reference_cases.__file__, "keys": keys})
+        spec = Path(tmp) / "spec.json"  # the doctests of ten chapters' modules pass the 128 KiB argument limit
+        spec.write_text(json.dumps({"doctests": doctests, "cases_file": reference_cases.__file__, "keys": keys}))
         env = {**os.environ, "PYTHONPATH": "", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONNOUSERSITE": "1"}
-        proc = subprocess.run([python or sys.executable, "-c", AGREEMENT_SCRIPT, str(shipped.parent), spec, str(out)],
+        proc = subprocess.run([python or sys.executable, "-c", AGREEMENT_SCRIPT, str(shipped.parent), str(spec), str(out)],
                               cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0 or not out.exists():
             return problems + [f"the agreement check could not run in the student edition:\n{proc.stderr[-2000:]}"]

@@ -37,10 +37,10 @@ _MAX_OVERLAP = 0.35  # largest IoU between two people's boxes
 
 
 def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-    return w * h / union if union > 0 else 0.0
+    """IoU of two (x1, y1, x2, y2) boxes, through torchvision (the layout only needs the number)."""
+    from torchvision.ops import box_iou
+
+    return float(box_iou(torch.as_tensor(a, dtype=torch.float64)[None], torch.as_tensor(b, dtype=torch.float64)[None]))
 
 
 class PoseScenes(Dataset):

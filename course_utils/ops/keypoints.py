@@ -365,6 +365,7 @@ def _hflip_keypoints_twin(keypoints: Tensor, width: int, flip_pairs: Sequence[tu
         raise ValueError(f"keypoints must have shape [..., K, D] with D >= 2, got {list(keypoints.shape)}")
     check_positive_int(width, "width")
     moved = TF.horizontal_flip_keypoints(keypoints[..., :2], canvas_size=(1, width))  # x -> W - 1 - x, no swap
+    moved = moved + 0.0  # torchvision negates (x - (W - 1)), giving -0.0 at x = W - 1; the reference gives 0.0
     return torch.cat([moved, keypoints[..., 2:]], dim=-1)[..., flip_index(keypoints.shape[-2], flip_pairs), :]
 
 
@@ -404,7 +405,7 @@ def _hflip_image_and_keypoints_twin(image: Tensor, keypoints: Tensor, flip_pairs
     check_tensor(keypoints, "keypoints", ndim=2, floating=True)
     height, width = image.shape[-2:]
     points = tv_tensors.KeyPoints(keypoints[:, :2], canvas_size=(height, width))
-    moved = TF.horizontal_flip(points).as_subclass(Tensor)  # x -> W - 1 - x; torchvision does not swap
+    moved = TF.horizontal_flip(points).as_subclass(Tensor) + 0.0  # x -> W - 1 - x (+0.0: no -0.0); no swap
     flipped = torch.cat([moved, keypoints[:, 2:]], dim=1)
     order = list(range(len(keypoints)))
     for left, right in flip_pairs:
