@@ -145,8 +145,9 @@ autograde: setup
 
 # The class-grading tests that need real nbgrader and sandboxed kernels (slow; the fast
 # ones run in test-unit).
+# Two pytest workers: much of this is waiting (servers starting, sleeps, kills, timeouts), not computing.
 test-autograde: setup
-	DLCV_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q -m slow tests/test_autograde.py \
+	OMP_NUM_THREADS=1 DLCV_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q -n $(WORKERS) -m slow tests/test_autograde.py \
 	  tests/test_autograde_resume.py tests/test_autograde_postgres.py tests/test_autograde_chapters.py \
 	  tests/test_autograde_queue.py tests/test_hub.py
 
