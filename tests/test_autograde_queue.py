@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 MINI = autograde.REPO / "autograder" / "demo" / "mini_course.py"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
-N = 12  # 4 of each kind: enough for A to grade two and be killed on a third while B grades the rest
+N = 20  # as issue 21 asks: 20 submissions, two graders, one killed
 SLEEP = 0.5   # seconds per notebook: long enough to kill a grader while it grades
 
 
