@@ -136,6 +136,12 @@ def call(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+def close(a: torch.Tensor, b: torch.Tensor, what: str, tol: float = 1e-6) -> None:
+    """``a`` and ``b`` have one shape and agree to ``tol`` (absolute and relative), compared in float64."""
+    assert a.shape == b.shape, f"{what}: shapes {list(a.shape)} and {list(b.shape)}"
+    torch.testing.assert_close(a.double(), b.double(), rtol=tol, atol=tol, msg=lambda m: f"{what}: {m}")
+
+
 def assert_finite(x, what: str) -> None:
     """No NaN (nor infinity) anywhere in a tensor, a number or a nest of them."""
     if isinstance(x, torch.Tensor):

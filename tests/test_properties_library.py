@@ -25,6 +25,7 @@ from tests.properties_support import (
     assert_finite,
     assert_refuses,
     call,
+    close,
     few,
     int_errors,
     kind_errors,
@@ -34,10 +35,6 @@ from tests.properties_support import (
     tensors,
 )
 
-
-def close(a: torch.Tensor, b: torch.Tensor, what: str, tol: float = 1e-6) -> None:
-    assert a.shape == b.shape, f"{what}: shapes {list(a.shape)} and {list(b.shape)}"
-    torch.testing.assert_close(a.double(), b.double(), rtol=tol, atol=tol, msg=lambda m: f"{what}: {m}")
 
 
 # ==================================================================== linear

@@ -27,6 +27,7 @@ from tests.properties_support import (
     assert_refuses,
     boxes,
     call,
+    close,
     few,
     int_errors,
     kind_errors,
@@ -37,9 +38,8 @@ from tests.properties_support import (
 )
 
 
-def close(a: torch.Tensor, b: torch.Tensor, what: str, tol: float = 1e-5) -> None:
-    assert a.shape == b.shape, f"{what}: shapes {list(a.shape)} and {list(b.shape)}"
-    torch.testing.assert_close(a.double(), b.double(), rtol=tol, atol=tol, msg=lambda m: f"{what}: {m}")
+def close_ops(a, b, what: str, tol: float = 1e-5) -> None:  # ops compute in float32 inside: a looser default
+    close(a, b, what, tol)
 
 
 # ==================================================================== boxes
@@ -53,20 +53,20 @@ def test_pairwise_ious_agree_are_bounded_and_finite(b1, b2):
         out = call(fast, b1, b2)
         assert out.shape == (len(b1), len(b2)) and out.dtype == torch.promote_types(b1.dtype, b2.dtype)
         assert_finite(out, fast.__name__)
-        close(call(loop, b1, b2), out, fast.__name__, tol=1e-5)
+        close_ops(call(loop, b1, b2), out, fast.__name__, tol=1e-5)
         low = -1.0 if fast is B.generalized_box_iou else 0.0
         assert bool(((out >= low - 1e-6) & (out <= 1 + 1e-6)).all()), f"{fast.__name__} out of [{low}, 1]: {out}"
-    close(B.box_iou(b1, b2), torchvision.ops.box_iou(b1, b2).nan_to_num(0.0), "box_iou vs torchvision")
+    close_ops(B.box_iou(b1, b2), torchvision.ops.box_iou(b1, b2).nan_to_num(0.0), "box_iou vs torchvision")
 
 
 @given(b=boxes(), fmts=st.tuples(st.sampled_from(B.BOX_FORMATS), st.sampled_from(B.BOX_FORMATS)))
 def test_box_convert_and_area(b, fmts):
     out = call(B.box_convert, b, *fmts)
-    close(call(B.box_convert_loop, b, *fmts), out, "box_convert_loop")
-    close(B.box_convert(out, fmts[1], fmts[0]), b, "box_convert round trip", tol=1e-4)
-    close(torchvision.ops.box_convert(b, *fmts), out, "box_convert vs torchvision", tol=1e-4)
+    close_ops(call(B.box_convert_loop, b, *fmts), out, "box_convert_loop")
+    close_ops(B.box_convert(out, fmts[1], fmts[0]), b, "box_convert round trip", tol=1e-4)
+    close_ops(torchvision.ops.box_convert(b, *fmts), out, "box_convert vs torchvision", tol=1e-4)
     area = call(B.box_area, b)
-    close(call(B.box_area_loop, b), area, "box_area_loop")
+    close_ops(call(B.box_area_loop, b), area, "box_area_loop")
     assert bool((area >= 0).all())
 
 
@@ -87,7 +87,7 @@ def test_nms_versions_agree(b, seed, thr, classes):
 @given(b=boxes(), h=st.integers(1, 80), w=st.floats(0.5, 80.0))
 def test_clip_boxes_versions_agree(b, h, w):
     out = call(B.clip_boxes, b, (h, w))
-    close(call(B.clip_boxes_loop, b, (h, w)), out, "clip_boxes_loop")
+    close_ops(call(B.clip_boxes_loop, b, (h, w)), out, "clip_boxes_loop")
     assert bool((out[:, 0::2] >= 0).all() and (out[:, 0::2] <= w).all() and (out[:, 1::2] <= h).all())
 
 
@@ -96,10 +96,10 @@ def test_box_coding_round_trip_and_loops(anchors, gt, wts):
     gt = gt.to(anchors.dtype)
     deltas = call(B.encode_boxes, anchors, gt, wts)
     assert_finite(deltas, "encode_boxes")
-    close(call(B.encode_boxes_loop, anchors, gt, wts), deltas, "encode_boxes_loop", tol=1e-4)
+    close_ops(call(B.encode_boxes_loop, anchors, gt, wts), deltas, "encode_boxes_loop", tol=1e-4)
     back = call(B.decode_boxes, deltas, anchors, wts)
-    close(call(B.decode_boxes_loop, deltas, anchors, wts), back, "decode_boxes_loop", tol=1e-3)
-    close(back, gt, "decode(encode(gt))", tol=1e-3)
+    close_ops(call(B.decode_boxes_loop, deltas, anchors, wts), back, "decode_boxes_loop", tol=1e-3)
+    close_ops(back, gt, "decode(encode(gt))", tol=1e-3)
 
 
 def _box_cases():
@@ -167,7 +167,7 @@ ratios = st.lists(st.sampled_from([0.5, 1.0, 2.0, 3.0]), min_size=1, max_size=3)
 def test_anchor_generation_and_counting(fs, s, r, offset, round_to_int):
     strides = [(8, 4)] * len(fs)
     out = call(A.generate_anchors, fs, strides, s, r, offset=offset, round_to_int=round_to_int, dtype=torch.float64)
-    close(call(A.generate_anchors_loop, fs, strides, s, r, offset=offset, round_to_int=round_to_int,
+    close_ops(call(A.generate_anchors_loop, fs, strides, s, r, offset=offset, round_to_int=round_to_int,
                dtype=torch.float64), out, "generate_anchors_loop")
     assert out.shape == (sum(A.num_anchors(f, s, r) for f in fs), 4)
     assert A.anchors_per_location(s, r) == len(s) * len(r) == len(A.cell_anchors(s, r))
@@ -243,13 +243,13 @@ def test_roi_ops_agree_with_their_loops_and_torchvision(case, size, scale, sampl
     ph, pw = (size, size) if isinstance(size, int) else size
     pooled = call(R.roi_pool, x, rois, size, scale)
     assert pooled.shape == (len(rois), x.shape[1], ph, pw)
-    close(call(R.roi_pool_loop, x, rois, size, scale), pooled, "roi_pool_loop")
+    close_ops(call(R.roi_pool_loop, x, rois, size, scale), pooled, "roi_pool_loop")
     aligned_out = call(R.roi_align, x, rois, size, scale, sampling, aligned)
-    close(call(R.roi_align_loop, x, rois, size, scale, sampling, aligned), aligned_out, "roi_align_loop")
+    close_ops(call(R.roi_align_loop, x, rois, size, scale, sampling, aligned), aligned_out, "roi_align_loop")
     assert_finite((pooled, aligned_out), "roi ops")
     if x.numel():
-        close(torchvision.ops.roi_align(x, rois, size, scale, sampling, aligned), aligned_out, "roi_align vs torchvision")
-        close(torchvision.ops.roi_pool(x, rois, size, scale), pooled, "roi_pool vs torchvision")
+        close_ops(torchvision.ops.roi_align(x, rois, size, scale, sampling, aligned), aligned_out, "roi_align vs torchvision")
+        close_ops(torchvision.ops.roi_pool(x, rois, size, scale), pooled, "roi_pool vs torchvision")
 
 
 ROI_X, ROI_ROIS = torch.zeros(1, 2, 4, 4), torch.tensor([[0.0, 0.0, 0.0, 2.0, 2.0]])
@@ -296,9 +296,9 @@ def test_convolutions_agree_with_torch(case):
     expected = F.conv2d(x, weight, bias, stride=stride, padding=padding)
     tol = 1e-4 if x.dtype == torch.float32 else 1e-10
     for fn in (C.conv2d_loop, C.conv2d_im2col):
-        close(call(fn, x, weight, bias, stride, padding), expected, fn.__name__, tol)
+        close_ops(call(fn, x, weight, bias, stride, padding), expected, fn.__name__, tol)
     cols = call(C.im2col, x, weight.shape[2:], stride, padding)
-    close(cols, F.unfold(x, weight.shape[2:], stride=stride, padding=padding), "im2col")
+    close_ops(cols, F.unfold(x, weight.shape[2:], stride=stride, padding=padding), "im2col")
     assert expected.shape[2] == C.conv_output_size(x.shape[2], weight.shape[2], stride, padding, exact=False)
 
 
@@ -306,8 +306,8 @@ def test_convolutions_agree_with_torch(case):
 def test_pooling_agrees_with_torch(x, k, s):
     stride = k if s is None else s
     for fn in (C.max_pool2d, C.max_pool2d_loop):
-        close(call(fn, x, k, s), F.max_pool2d(x, k, stride), fn.__name__)
-    close(call(C.avg_pool2d_loop, x, k, s), F.avg_pool2d(x, k, stride), "avg_pool2d_loop")
+        close_ops(call(fn, x, k, s), F.max_pool2d(x, k, stride), fn.__name__)
+    close_ops(call(C.avg_pool2d_loop, x, k, s), F.avg_pool2d(x, k, stride), "avg_pool2d_loop")
 
 
 @given(x=tensors((2, 3, 4)), pad=st.one_of(st.integers(0, 3), st.tuples(st.integers(0, 3), st.integers(0, 3))),
@@ -320,7 +320,7 @@ def test_pad2d_agrees_with_torch(x, pad, mode):
         return
     out = call(C.pad2d, x, pad, mode)
     expected = F.pad(x[None], (pw, pw, ph, ph), mode="constant" if mode == "zeros" else mode)[0]
-    close(out, expected, f"pad2d {mode}")
+    close_ops(out, expected, f"pad2d {mode}")
 
 
 @given(layers=st.lists(st.tuples(st.integers(1, 7), st.integers(1, 3)), max_size=6))
@@ -371,14 +371,14 @@ def test_conv_functions_refuse_malformed_input(fns, name, arguments, bad_values,
 @given(x=st.integers(0, 2).flatmap(lambda n: tensors((n, 2, 3, 4))), s=st.integers(1, 3), align=st.booleans())
 def test_upsampling_agrees_with_torch(x, s, align):
     for fn in (U.nearest_upsample, U.nearest_upsample_loop):
-        close(call(fn, x, s), F.interpolate(x, scale_factor=s, mode="nearest"), fn.__name__)
+        close_ops(call(fn, x, s), F.interpolate(x, scale_factor=s, mode="nearest"), fn.__name__)
     for fn in (U.bed_of_nails, U.bed_of_nails_loop):
         out = call(fn, x, s)
         assert out.shape == (*x.shape[:2], 3 * s, 4 * s) and torch.equal(out[:, :, ::s, ::s], x)
     for fn in (U.bilinear_upsample, U.bilinear_upsample_loop):
-        close(call(fn, x, s, align), F.interpolate(x, scale_factor=s, mode="bilinear", align_corners=align), fn.__name__)
+        close_ops(call(fn, x, s, align), F.interpolate(x, scale_factor=s, mode="bilinear", align_corners=align), fn.__name__)
     rows = call(U.interpolation_matrix, 3, 3 * s, align, dtype=torch.float64)
-    close(rows.sum(1), torch.ones(3 * s, dtype=torch.float64), "interpolation_matrix rows")
+    close_ops(rows.sum(1), torch.ones(3 * s, dtype=torch.float64), "interpolation_matrix rows")
 
 
 @given(x=tensors((1, 2, 4, 6)), k=st.sampled_from([1, 2]))
@@ -386,7 +386,7 @@ def test_max_unpool_agrees_with_torch(x, k):
     pooled, idx = F.max_pool2d(x, k, return_indices=True)
     expected = F.max_unpool2d(pooled, idx, k, output_size=(4, 6))
     for fn in (U.max_unpool2d, U.max_unpool2d_loop):
-        close(call(fn, pooled, idx, (4, 6)), expected, fn.__name__)
+        close_ops(call(fn, pooled, idx, (4, 6)), expected, fn.__name__)
 
 
 @given(n=st.integers(0, 2), c=st.tuples(st.integers(1, 2), st.integers(1, 2)), k=st.integers(1, 3), s=st.integers(1, 3),
@@ -402,7 +402,7 @@ def test_conv_transpose_agrees_with_torch(n, c, k, s, p, op, seed):
         return
     expected = F.conv_transpose2d(x, weight, stride=s, padding=p, output_padding=op)
     for fn in (U.conv_transpose2d, U.conv_transpose2d_loop):
-        close(call(fn, x, weight, None, s, p, op), expected, fn.__name__)
+        close_ops(call(fn, x, weight, None, s, p, op), expected, fn.__name__)
     assert expected.shape[2] == U.conv_transpose_output_size(3, k, s, p, op)
 
 
@@ -411,8 +411,8 @@ def test_conv_matrix_is_the_convolution(k, length, s, p, seed):
     w = torch.randn(k, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     x = torch.randn(length, generator=torch.Generator().manual_seed(seed + 1), dtype=torch.float64)
     m = call(U.conv_matrix, w, length, s, p)
-    close(m @ x, F.conv1d(x[None, None], w[None, None], stride=s, padding=p)[0, 0], "conv_matrix @ x")
-    close(call(U.conv_transpose_matrix, w, length, s, p), m.T, "conv_transpose_matrix")
+    close_ops(m @ x, F.conv1d(x[None, None], w[None, None], stride=s, padding=p)[0, 0], "conv_matrix @ x")
+    close_ops(call(U.conv_transpose_matrix, w, length, s, p), m.T, "conv_transpose_matrix")
 
 
 UX = torch.zeros(1, 2, 2, 2)
