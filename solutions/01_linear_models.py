@@ -67,12 +67,12 @@ import course_utils.hparam as ch
 import course_utils.linear as cl
 import course_utils.mlp as cm
 import course_utils.optim as co
-from course_utils.adam import Adam, adam_step
+from course_utils.optim.adam import Adam, adam_step
 from course_utils.data import DigitsDataset, digits_loaders
 from course_utils.gradcheck import gradient_check
 from course_utils.grading import expect_close, expect_equal, expect_raises, expect_tensor, forbid
 from course_utils.runtime import budget, get_device, is_quick, report
-from course_utils.schedules import cosine_schedule, one_cycle_schedule
+from course_utils.optim.schedules import cosine_schedule, one_cycle_schedule
 from course_utils.summary import count_parameters
 from course_utils.train import accuracy, evaluate, fit, seed_everything
 from course_utils.viz import plot_history, show_images
@@ -1636,7 +1636,7 @@ for phase, values in phases.items():
 # changes how weight decay enters. Adam's `weight_decay` adds $\lambda W$ to the gradient, so
 # the decay is then divided by $\sqrt{v}$ like everything else and is weak exactly for the
 # weights with large gradients; AdamW instead shrinks every weight by $\eta\lambda W$ directly,
-# outside the division. `course_utils.adam` writes both out and is tested against
+# outside the division. `course_utils.optim.adam` writes both out and is tested against
 # `torch.optim.Adam` and `torch.optim.AdamW`.
 #
 # The learning rate need not be constant. A **step decay** divides it by 10 every few epochs
@@ -1644,7 +1644,7 @@ for phase, values in phases.items():
 # **one-cycle** (Smith, 2018) first warms up from a small rate to a peak, then anneals far
 # below the start. The warm-up keeps the first, large and noisy gradients of a random network
 # from throwing the weights around; the low final rate lets SGD settle below its noise floor.
-# Chapters 02 and 03 train with Adam and one-cycle. `course_utils.schedules` computes each
+# Chapters 02 and 03 train with Adam and one-cycle. `course_utils.optim.schedules` computes each
 # schedule as a plain function of the step and is tested against `torch.optim.lr_scheduler`.
 
 # %%

@@ -71,7 +71,7 @@ from course_utils.grading import (as_number, as_numbers, expect_answer, expect_c
 from course_utils.models import VGG, VGG_CONFIGS, AlexNet, InceptionModule, MobileNetV1, ResNet, SmallResNet
 from course_utils.models import LeNet, resnet18, resnet50
 from course_utils.runtime import budget, get_device, is_quick, report
-from course_utils.schedules import cosine_restarts
+from course_utils.optim.schedules import cosine_restarts
 from course_utils.summary import count_parameters, summarize
 from course_utils.train import accuracy, evaluate, fit, seed_everything
 from course_utils.train import topk_accuracy as topk_accuracy_ref
@@ -1696,7 +1696,7 @@ print(f"training: share of zeros {float((in_training == 0).double().mean()):.3f}
 # * a **model ensemble**: five networks trained from different random initializations, whose
 #   predicted probabilities are averaged;
 # * a **snapshot ensemble** (Huang et al., 2017): *one* training run whose learning rate
-#   follows a cosine restarted three times (`course_utils.schedules.cosine_restarts`); the
+#   follows a cosine restarted three times (`course_utils.optim.schedules.cosine_restarts`); the
 #   weights at the end of each cycle, where the rate is near zero, are three models for the
 #   price of one training.
 #

@@ -1010,11 +1010,11 @@ plt.show()
 # every region formed on the way contributes its bounding box. Similarity favours equal
 # colours, small regions (so that regions grow evenly) and pairs that fill their joint
 # box. Repeating it from coarser and finer initial segmentations gives more varied
-# boxes. `course_utils.proposals.selective_search` is a short version; here it is on
+# boxes. `course_utils.classic.proposals.selective_search` is a short version; here it is on
 # the first scene of this chapter, with the recall of its proposals over 20 scenes:
 
 # %%
-from course_utils.proposals import selective_search
+from course_utils.classic.proposals import selective_search
 
 proposals = selective_search(image)
 proposal_iou = ref_boxes.box_iou(target["boxes"], proposals)  # [objects, proposals]
@@ -1902,11 +1902,11 @@ report("detector_map50", detector_result["map_50"], target=0.8)
 # brightness. A **linear SVM** learns, on windows around the training objects and random
 # background windows, one weight vector per class; at test time it scores square windows
 # of four sizes on a stride-4 grid, and per-class NMS removes the duplicates.
-# `course_utils.hog.HogSvmDetector` (scikit-image's HOG, scikit-learn's `LinearSVC`)
+# `course_utils.classic.hog.HogSvmDetector` (scikit-image's HOG, scikit-learn's `LinearSVC`)
 # does exactly this; we score it like the CNN, on the same held-out scenes.
 
 # %%
-from course_utils.hog import HogSvmDetector
+from course_utils.classic.hog import HogSvmDetector
 
 HOG_TRAIN, HOG_VAL = budget(full=200, quick=10), budget(full=100, quick=5)
 start = time.process_time()

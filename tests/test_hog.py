@@ -1,9 +1,9 @@
-"""course_utils.hog: HOG features, sliding windows and the HOG + linear SVM detector."""
+"""course_utils.classic.hog: HOG features, sliding windows and the HOG + linear SVM detector."""
 import pytest
 import torch
 from skimage.feature import hog
 
-from course_utils.hog import PATCH, HogSvmDetector, hog_features, sliding_windows
+from course_utils.classic.hog import PATCH, HogSvmDetector, hog_features, sliding_windows
 
 
 def test_hog_features_match_skimage_and_shapes():

@@ -1,8 +1,8 @@
-"""Tests for course_utils.adam against torch.optim.Adam and torch.optim.AdamW."""
+"""Tests for course_utils.optim.adam against torch.optim.Adam and torch.optim.AdamW."""
 import pytest
 import torch
 
-from course_utils.adam import Adam, adam_step
+from course_utils.optim.adam import Adam, adam_step
 
 SETTINGS = [
     dict(),

@@ -1,10 +1,10 @@
-"""Tests for course_utils.schedules against torch.optim.lr_scheduler."""
+"""Tests for course_utils.optim.schedules against torch.optim.lr_scheduler."""
 import math
 
 import pytest
 import torch
 
-from course_utils.schedules import cosine_restarts, cosine_schedule, one_cycle_momentum, one_cycle_schedule
+from course_utils.optim.schedules import cosine_restarts, cosine_schedule, one_cycle_momentum, one_cycle_schedule
 
 
 def _torch_lrs(make_scheduler, steps, optimizer="sgd", lr=0.1):

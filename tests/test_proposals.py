@@ -1,9 +1,9 @@
-"""course_utils.proposals.selective_search on scenes whose answer is known."""
+"""course_utils.classic.proposals.selective_search on scenes whose answer is known."""
 import pytest
 import torch
 
 from course_utils.ops.boxes import box_iou
-from course_utils.proposals import selective_search
+from course_utils.classic.proposals import selective_search
 
 
 def _two_squares():
