@@ -377,6 +377,56 @@ def test_lms_zip_keeps_full_timestamps(tmp_path):
         "amy": (6.0, "2026-05-03 23:59:30", 30.0), "bo": (6.0, "2026-05-03 23:58:59", 0.0)}
 
 
+# Issue 20: kernels are forked warm from a zygote (autograder/tools/zygote.py). Each
+# student first looks for what an earlier student might have left, then leaves all of it:
+# a module attribute, an environment variable, files in /tmp, /dev/shm, the run folder and
+# the kernel's connection folder. One worker grades both, one after the other, from the
+# same zygote; whichever comes second must find nothing.
+LEAVE_AND_LOOK = """import math, os, sys
+import numpy
+conn_dir = os.path.dirname(sys.argv[sys.argv.index("-f") + 1])
+places = {"module attribute": lambda: hasattr(math, "dlcv_left") or hasattr(numpy, "dlcv_left"),
+          "environment variable": lambda: "DLCV_LEFT" in os.environ,
+          "/tmp file": lambda: os.path.exists("/tmp/dlcv_left"),
+          "/dev/shm file": lambda: os.path.exists("/dev/shm/dlcv_left"),
+          "run-folder file": lambda: os.path.exists("dlcv_left"),
+          "connection-folder file": lambda: os.path.exists(os.path.join(conn_dir, "dlcv_left"))}
+print("FOUND:", sorted(name for name, seen in places.items() if seen()))
+print("PID1:", open("/proc/1/cmdline").read().replace(chr(0), " ")[:300])
+math.dlcv_left = numpy.dlcv_left = 1
+os.environ["DLCV_LEFT"] = "1"
+for path in ("/tmp/dlcv_left", "/dev/shm/dlcv_left", "dlcv_left", os.path.join(conn_dir, "dlcv_left")):
+    try:
+        open(path, "w").write("from an earlier student")
+    except OSError as err:
+        print("could not write", path, err)
+print("LEFT:", sorted(name for name, seen in places.items() if seen()))
+"""
+
+
+@pytest.mark.skipif(not sandbox.is_root(), reason="warm kernels need the root sandbox (bwrap mode)")
+def test_warm_kernels_share_nothing_between_students(tmp_path):
+    s = settings(tmp_path, "warm", workers=1, scan=False)  # the sandbox on its own: no static scan
+    assert s.warm, "class grading forks warm kernels by default"
+    autograde.prepare_course(s)
+    rel = release(s)
+    names = ("first", "second")
+    write_class(Path(s.submissions), {n: insert_after(fill(rel, GOOD), "square", LEAVE_AND_LOOK) for n in names})
+    results = autograde.run(s, log=lambda *a: None)
+    for name in names:
+        nb = nbformat.read(s.root / "autograded" / name / "00_mini" / "00_mini.ipynb", as_version=4)
+        text = "".join(str(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
+        assert "FOUND: []" in text, f"{name} found what the student graded before it left behind:\n{text}"
+        assert "zygote.py" in text.split("PID1:")[1].splitlines()[0], f"{name}'s kernel was not forked warm:\n{text}"
+        left = text.split("LEFT:")[1].splitlines()[0]
+        for place in ("module attribute", "environment variable", "/tmp file", "/dev/shm file", "run-folder file",
+                      "connection-folder file"):
+            assert place in left, f"{name} could not leave a {place} (the test would prove nothing): {left}"
+        res = results[name]
+        assert res.total == sum(FULL.values()), (name, res)
+        assert res.timings["cells"] > 0 and res.timings["kernel start"] >= 0, res.timings
+
+
 @pytest.mark.parametrize("mode", ["none", "bwrap-userns"])
 def test_weaker_sandbox_warns_and_still_limits_resources(tmp_path, mode):
     """Where the grader cannot drop privileges (not root: ``bwrap-userns``) or has no

@@ -72,7 +72,7 @@ from typing import Callable
 
 import nbformat
 
-from autograder.tools import collect, feedback, sandbox, scan
+from autograder.tools import collect, feedback, sandbox, scan, warmkernel, zygote
 from autograder.tools.build import REPO, chapter_names, nbgrader, new_course_root, write_source
 
 COURSE_ID = "dlcv"
@@ -107,6 +107,7 @@ class Settings:
     guard: bool = True         # check IPython's hooks and the testing modules before each test cell
     canary: bool = True        # grade the reference solution first; stop if it loses points
     ro_paths: list[str] | None = None  # read-only paths a kernel sees; default sandbox.needed_ro_paths()
+    warm: bool = True          # fork kernels from a zygote that has imported torch and the course (zygote.py)
 
     @property
     def root(self) -> Path:
@@ -350,6 +351,7 @@ def nbgrader_config(s: Settings, runtime: Path, report_file: Path | None = None)
     c.SafeExecute.kill_grace = s.kill_grace
     c.SafeExecute.kernel_name = sandbox.KERNEL_NAME
     c.SafeExecute.interrupt_on_timeout = True
+    c.SafeExecute.shutdown_kernel = "immediate"  # every kernel is thrown away: no need to wait for a clean exit
     c.SafeExecute.guard = s.guard
     if report_file is not None:
         c.SafeExecute.report_file = str(report_file)
@@ -382,6 +384,12 @@ class Worker:
                                     runtime=str(self.runtime), uid=sandbox.UID_BASE + wid, gid=sandbox.UID_BASE + wid,
                                     ro_paths=ro_paths, env=env, memory=s.memory,
                                     cpu=max(sandbox.DEFAULT_CPU, 2 * s.notebook_timeout))
+        self.zygote = None
+        release = s.root / "release" / s.chapter / f"{s.chapter}.ipynb"
+        source = s.root / "source" / s.chapter / f"{s.chapter}.ipynb"
+        self.release = nbformat.read(release, as_version=4)
+        if s.warm and zygote.supported(mode):
+            cfg.zygote = self._start_zygote(cfg, base)
         cfg.write(base / "sandbox.json")
         sandbox.write_kernelspec(base / "kernels")
         os.environ["JUPYTER_PATH"] = str(base)
@@ -389,10 +397,27 @@ class Worker:
         os.environ[sandbox.CONFIG_ENV] = str(base / "sandbox.json")
         self.report_file = base / "execute-report.json"
         self.config = nbgrader_config(s, self.runtime, self.report_file)
-        release = s.root / "release" / s.chapter / f"{s.chapter}.ipynb"
-        source = s.root / "source" / s.chapter / f"{s.chapter}.ipynb"
-        self.release = nbformat.read(release, as_version=4)
         self.secrets = feedback.hidden_lines(nbformat.read(source, as_version=4), self.release)
+
+    def _start_zygote(self, cfg, base: Path) -> str:
+        """Start this worker's zygote (zygote.py): kernels forked warm, each in a sandbox of
+        its own. Returns its socket, or "" (cold kernels) when it does not start."""
+        sock_dir = base / "zygote"
+        sock_dir.mkdir(exist_ok=True)
+        sock = str(sock_dir / "sock")
+        code = "\n".join(c.source for c in self.release.cells if c.cell_type == "code")
+        modules = warmkernel.warm_modules([code], warmkernel.WARM_PACKAGES + ("course_utils",)) + list(zygote.KERNEL_MODULES)
+        self.zygote = zygote.start(cfg, sock, modules, str(base / "zygote.log"))
+        if zygote.wait_ready(self.zygote, sock):
+            return sock
+        zygote.stop(self.zygote)
+        self.zygote = None
+        return ""
+
+    def close(self) -> None:
+        """Stop the zygote (it would also die with this process)."""
+        zygote.stop(self.zygote)
+        self.zygote = None
 
     def _coursedir(self, student: str, **extra):
         from nbgrader.coursedir import CourseDirectory
@@ -421,8 +446,8 @@ class Worker:
 
         start = time.monotonic()
         s, p = self.s, _paths(self.s, student)
-        shutil.rmtree(self.scratch, ignore_errors=True)
-        self.scratch.mkdir(parents=True, exist_ok=True)
+        for folder in (self.scratch, self.runtime):  # nothing a kernel wrote there reaches the next student
+            _empty(folder)
         info = json.loads(p["scan"].read_text())
         findings = [scan.Finding(**f) for f in info["findings"]]
         res = Result(student, key=info["key"], timestamp=info.get("timestamp"),
@@ -464,6 +489,10 @@ class Worker:
             report = json.loads(self.report_file.read_text())
         except (OSError, ValueError):
             return
+        for key, name in (("cell_seconds", "cells"), ("kernel_start_seconds", "kernel start"),
+                          ("shutdown_seconds", "kernel shutdown")):
+            if key in report:
+                res.timings[name] = float(report[key])
         if report.get("tampered"):
             # Instructor only: this text was produced inside the student's kernel.
             res.flags.append(f"runtime check: {report['tampered']}"[:600])
@@ -597,6 +626,16 @@ def _feedback_exporter_class():
     return FeedbackExporter
 
 
+def _empty(folder: Path) -> None:
+    """Remove what ``folder`` holds, not the folder itself (the zygote's sandbox binds it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
 def _first_code_line(cell) -> str:
     return next((line for line in cell.get("source", "").splitlines() if line.strip() and not line.startswith("#")),
                 "")[:80]
@@ -618,17 +657,20 @@ def _worker_main(s_dict: dict, wid: int, mode: str, sandbox_base: str, tasks, re
     except Exception:  # noqa: BLE001
         results.put(("fatal", wid, traceback.format_exc()))
         return
-    while True:
-        student = tasks.get()
-        if student is None:
-            return
-        results.put(("start", wid, student))
-        try:
-            res = worker.grade(student)
-        except Exception:  # noqa: BLE001
-            tb = traceback.format_exc()
-            res = Result(student, status="grader error", notes=[tb.strip().splitlines()[-1][:300], tb[-1500:]])
-        results.put(("done", wid, asdict(res)))
+    try:
+        while True:
+            student = tasks.get()
+            if student is None:
+                return
+            results.put(("start", wid, student))
+            try:
+                res = worker.grade(student)
+            except Exception:  # noqa: BLE001
+                tb = traceback.format_exc()
+                res = Result(student, status="grader error", notes=[tb.strip().splitlines()[-1][:300], tb[-1500:]])
+            results.put(("done", wid, asdict(res)))
+    finally:
+        worker.close()
 
 
 # ---------------------------------------------------------------- the run
@@ -858,7 +900,7 @@ def _environment_key(s: Settings, mode: str) -> str:
     settings, the installed packages, course_utils."""
     import site
     parts = [GRADER_VERSION, mode, sys.executable, json.dumps([s.quick, s.cell_timeout, s.notebook_timeout, s.memory,
-                                                              s.threads_per_kernel, s.guard, s.ro_paths])]
+                                                              s.threads_per_kernel, s.guard, s.ro_paths, s.warm])]
     for d in {*site.getsitepackages(), site.getusersitepackages()}:
         with contextlib.suppress(OSError):
             parts.append(",".join(sorted(os.listdir(d))))
@@ -982,6 +1024,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--source", help="solution source of the assignment (default: solutions/<chapter>.py)")
     parser.add_argument("--no-scan", action="store_true", help="skip the pre-grading scan (only to test the sandbox)")
+    parser.add_argument("--cold", action="store_true",
+                        help="start every kernel from scratch instead of forking it from a warm zygote (zygote.py)")
     args = parser.parse_args(argv)
 
     jobs = []
@@ -1006,7 +1050,7 @@ def main(argv: list[str] | None = None) -> int:
                      notebook_timeout=args.notebook_timeout, memory=int(args.memory_gb * 2**30),
                      sandbox_mode=args.sandbox, regex=args.regex, deadline=deadline, quick=not args.full,
                      force=args.force, progress=not args.no_progress, source=args.source, scan=not args.no_scan,
-                     threads_per_kernel=args.threads)
+                     threads_per_kernel=args.threads, warm=not args.cold)
         try:
             results = run(s)
         except CanaryError as err:

@@ -29,7 +29,7 @@ instead:
   discusses (a third or more of a notebook's time).
 
 ``report_file`` (when set) receives a JSON summary for the grader: whether the check
-was installed, and what it found.
+was installed, what it found, and the seconds the notebook's cells took to execute.
 """
 from __future__ import annotations
 
@@ -102,6 +102,8 @@ class SafeExecute(Execute):
         self._guard_status: str | None = None if self.guard else "off"
         self._tampered: str | None = None
         self._checks = 0
+        self._cell_seconds = 0.0
+        self._times = {"start": time.monotonic()}  # the grader's own costs around the cells
         self._watch = list(self.guard_watch) if self.guard_watch is not None else watched_modules(nb)
         graded = [i for i, c in enumerate(nb.cells) if _is_grade_cell(c)]
         self._last_test = graded[-1] if graded and self.skip_after_last_test else len(nb.cells)
@@ -113,7 +115,10 @@ class SafeExecute(Execute):
         finally:
             if self.report_file:
                 Path(self.report_file).write_text(json.dumps(
-                    {"guard": self._guard_status, "tampered": self._tampered, "checks": self._checks}))
+                    {"guard": self._guard_status, "tampered": self._tampered, "checks": self._checks,
+                     "cell_seconds": round(self._cell_seconds, 3),
+                     "kernel_start_seconds": round(self._times.get("first", self._times["start"]) - self._times["start"], 3),
+                     "shutdown_seconds": round(time.monotonic() - self._times.get("last", time.monotonic()), 3)}))
 
     # ------------------------------------------------------------ per cell
 
@@ -130,6 +135,8 @@ class SafeExecute(Execute):
         if self._dead_reason is not None:
             cell.outputs = [_error(self._dead_ename, f"not run: {self._dead_reason}")]
             return cell, resources
+        started = time.monotonic()
+        self._times.setdefault("first", started)
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except Exception as err:  # DeadKernelError, CellTimeoutError, ... : never abort the notebook
@@ -138,6 +145,9 @@ class SafeExecute(Execute):
                       else f"the cell did not stop after an interrupt ({type(err).__name__})")
             self._kill(reason)
             cell.outputs = list(cell.get("outputs", [])) + [_error(KERNEL_DIED, reason)]
+        finally:
+            self._times["last"] = time.monotonic()
+            self._cell_seconds += self._times["last"] - started  # the notebook's own time; the rest is overhead
         if self._current_is_grade:
             cell.outputs = [o for o in cell.outputs if o.get("output_type") != "execute_result"]
         return cell, resources

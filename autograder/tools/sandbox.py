@@ -80,6 +80,7 @@ class SandboxConfig:
     nofile: int = DEFAULT_NOFILE
     cpu: int = DEFAULT_CPU
     mpl_cache: str = ""           # a warmed matplotlib config dir, copied into each kernel's /tmp
+    zygote: str = ""              # socket of a zygote that forks warm kernels (zygote.py); "" = cold kernels
 
     def write(self, path: Path) -> Path:
         path.write_text(json.dumps(asdict(self), indent=1))
@@ -162,8 +163,11 @@ def _mkdirs(path: str, made: set[str]) -> list[str]:
 
 
 def bwrap_argv(cfg: SandboxConfig, run_dir: str, cwd: str, command: list[str],
-               extra_binds: list[tuple[str, str]] = ()) -> list[str]:
-    """The full ``bwrap ...`` command running ``command`` in the sandbox."""
+               extra_binds: list[tuple[str, str]] = (), ro_binds: list[tuple[str, str]] = (),
+               zygote: bool = False) -> list[str]:
+    """The full ``bwrap ...`` command running ``command`` in the sandbox. With ``zygote``,
+    ``command`` keeps root and every capability inside the sandbox, to build each kernel's
+    own namespaces (zygote.py drops them in the kernel); otherwise it runs unprivileged."""
     args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox",
             "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
@@ -174,6 +178,7 @@ def bwrap_argv(cfg: SandboxConfig, run_dir: str, cwd: str, command: list[str],
     binds = [("--ro-bind", p, p) for p in cfg.ro_paths]
     binds += [("--bind", cfg.runtime, cfg.runtime), ("--bind", run_dir, cwd)]
     binds += [("--bind", src, dst) for src, dst in extra_binds]
+    binds += [("--ro-bind", src, dst) for src, dst in ro_binds]
     # Parents before children, so a bind below another one is not hidden by it.
     for kind, src, dst in sorted(binds, key=lambda b: len(Path(b[2]).parts)):
         args += _mkdirs(dst, made) + [kind, src, dst]
@@ -181,7 +186,9 @@ def bwrap_argv(cfg: SandboxConfig, run_dir: str, cwd: str, command: list[str],
     args += ["--chdir", cwd, "--clearenv"]
     for k, v in cfg.env.items():
         args += ["--setenv", k, v]
-    if cfg.mode == "bwrap":
+    if zygote:
+        args = args[:1] + ["--cap-add", "ALL"] + args[1:]
+    elif cfg.mode == "bwrap":
         args += ["setpriv", f"--reuid={cfg.uid}", f"--regid={cfg.gid}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     return args + command
@@ -270,14 +277,6 @@ def launch_kernel(argv: list[str]) -> None:
     os.makedirs(cfg.scratch, exist_ok=True)
     run_dir = tempfile.mkdtemp(prefix="run-", dir=cfg.scratch)
     _copy_run_folder(cwd, run_dir)
-    extra = []
-    if cfg.mpl_cache and os.path.isdir(cfg.mpl_cache):
-        # matplotlib rebuilds its font cache in an empty config dir (about a second per kernel).
-        mpl_dir = tempfile.mkdtemp(prefix="mpl-", dir=cfg.scratch)
-        shutil.copytree(cfg.mpl_cache, mpl_dir, dirs_exist_ok=True)
-        extra.append((mpl_dir, "/tmp/.matplotlib"))
-        if cfg.mode == "bwrap":
-            _chown_tree(mpl_dir, cfg.uid, cfg.gid)
     if cfg.mode == "bwrap":
         # The unprivileged kernel must read its connection file and create its ipc
         # sockets: hand both (and the scratch folder) to the sandbox uid.
@@ -290,8 +289,23 @@ def launch_kernel(argv: list[str]) -> None:
         if key in os.environ:
             env[key] = os.environ[key]
     cfg.env = env
-    full = bwrap_argv(cfg, run_dir, cwd, command, extra)
     _quiet(cfg)
+    if cfg.zygote and cfg.mode == "bwrap":
+        import zygote  # beside this file: the launcher runs as a script
+        try:
+            extra = [a for i, a in enumerate(argv) if a != "-f" and (i == 0 or argv[i - 1] != "-f")]
+            sys.exit(zygote.connect(cfg.zygote, os.path.realpath(conn), run_dir, env, extra))
+        except (OSError, ValueError) as err:  # no zygote (it died): start this kernel cold
+            print(f"sandbox: no warm kernel ({err}); starting a cold one", file=sys.stderr)
+    extra = []
+    if cfg.mpl_cache and os.path.isdir(cfg.mpl_cache):
+        # matplotlib rebuilds its font cache in an empty config dir (about a second per kernel).
+        mpl_dir = tempfile.mkdtemp(prefix="mpl-", dir=cfg.scratch)
+        shutil.copytree(cfg.mpl_cache, mpl_dir, dirs_exist_ok=True)
+        extra.append((mpl_dir, "/tmp/.matplotlib"))
+        if cfg.mode == "bwrap":
+            _chown_tree(mpl_dir, cfg.uid, cfg.gid)
+    full = bwrap_argv(cfg, run_dir, cwd, command, extra)
     apply_limits(cfg)
     os.execvp(full[0], full)
 

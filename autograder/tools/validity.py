@@ -147,6 +147,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.tools.build import COURSE, load_solution, new_course_root, write_source
+from autograder.tools.warmkernel import warm_modules
 
 MUTANTS = COURSE / "mutants"
 ALTERNATIVES = COURSE / "alternatives"
@@ -1288,20 +1289,6 @@ def _worker(wid: int, tmp: str, tasks, results, preload: list[str] | None) -> No
 
 # Imported by the warm-kernel server: heavy libraries that do not look for IPython when they
 # are imported (tqdm.auto, ipywidgets and the course's own modules do, so kernels import them).
-WARM_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "sklearn", "skimage", "matplotlib", "PIL")
-
-
-def warm_modules(texts) -> list[str]:
-    """The modules a warm-kernel server imports: the kernel's own, and the modules of
-    WARM_PACKAGES that the chapter sources ``texts`` import on a line of their own."""
-    names = {"ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "numpy", "matplotlib"}
-    for text in texts:
-        for m in re.finditer(r"^(?:import|from)\s+([\w.]+)", text, re.MULTILINE):
-            if m.group(1).split(".")[0] in WARM_PACKAGES:
-                names.add(m.group(1))
-    return sorted(names)
-
-
 class GradingPool:
     """``workers`` processes that grade tasks as they are submitted (each with its own copy
     of each chapter's course root and gradebook). With ``preload`` (a module list), their

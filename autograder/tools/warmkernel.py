@@ -32,6 +32,20 @@ import struct
 import sys
 
 KERNEL_NAME = "dlcv-warm"
+# The packages whose modules a server imports when a chapter imports them.
+WARM_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "sklearn", "skimage", "matplotlib", "PIL")
+
+
+def warm_modules(texts, packages=WARM_PACKAGES) -> list[str]:
+    """The modules a warm-kernel server imports: the kernel's own, and the modules of
+    ``packages`` that the chapter sources ``texts`` import on a line of their own."""
+    import re
+    names = {"ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "numpy", "matplotlib"}
+    for text in texts:
+        for m in re.finditer(r"^(?:import|from)\s+([\w.]+)", text, re.MULTILINE):
+            if m.group(1).split(".")[0] in packages:
+                names.add(m.group(1))
+    return sorted(names)
 
 
 # ---------------------------------------------------------------- client (the kernelspec command)
@@ -81,17 +95,24 @@ def cpu_log(sock_path: str) -> str:
     return sock_path + ".cpu"
 
 
-def serve(sock_path: str, modules: list[str]) -> None:
-    """Import ``modules``, then fork a kernel for every client that connects."""
+def import_all(modules: list[str]) -> None:
+    """Import ``modules``; one that does not import is simply not preloaded."""
     import importlib
-    global _SERVER_PATH0, _CPU_LOG
-    _SERVER_PATH0 = sys.path[0] if sys.path else None
-    _CPU_LOG = cpu_log(sock_path)
     for name in modules:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001  (a module that does not import is simply not preloaded)
+        except Exception:  # noqa: BLE001
             pass
+
+
+def serve(sock_path: str, modules: list[str], child=None) -> None:
+    """Import ``modules``, then fork a process for every client that connects; it runs
+    ``child(request, fds)`` (default: :func:`become_kernel`) and exits with its result."""
+    global _SERVER_PATH0, _CPU_LOG
+    _SERVER_PATH0 = sys.path[0] if sys.path else None
+    _CPU_LOG = cpu_log(sock_path)
+    child = child or become_kernel
+    import_all(modules)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     if os.path.exists(sock_path):
         os.unlink(sock_path)
@@ -110,7 +131,7 @@ def serve(sock_path: str, modules: list[str]) -> None:
             for key, _ in sel.select(timeout=5):
                 if key.data == "accept":
                     conn, _ = listener.accept()
-                    pid = _start_kernel(conn, listener, sel)
+                    pid = _start_kernel(conn, listener, sel, child)
                     if pid:
                         kernels[pid] = conn
                         sel.register(conn, selectors.EVENT_READ, pid)
@@ -178,7 +199,7 @@ def _recv_request(conn) -> tuple[dict, list[int]]:
     return json.loads(data), list(fds)
 
 
-def _start_kernel(conn, listener, sel) -> int | None:
+def _start_kernel(conn, listener, sel, child) -> int | None:
     try:
         request, fds = _recv_request(conn)
     except (OSError, ValueError, ConnectionError, struct.error):
@@ -190,7 +211,7 @@ def _start_kernel(conn, listener, sel) -> int | None:
             os.close(fd)
         conn.sendall(f"{pid}\n".encode())
         return pid
-    # The kernel: a new process that keeps the imported modules and nothing else of the server.
+    # The child: a new process that keeps the imported modules and nothing else of the server.
     code = 1
     try:
         sel.close()
@@ -198,30 +219,7 @@ def _start_kernel(conn, listener, sel) -> int | None:
         conn.close()
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
-        for target, fd in zip((0, 1, 2), fds):
-            os.dup2(fd, target)
-        # Nothing of the server's (its socket, other kernels' clients) stays open in the kernel.
-        os.closerange(3, 65536)
-        # As ipykernel_launcher does: the server's own folder is not on the kernel's path
-        # (IPython puts the kernel's working directory there).
-        if sys.path and sys.path[0] == _SERVER_PATH0:
-            del sys.path[0]
-        os.environ.clear()
-        os.environ.update(request["env"])
-        os.chdir(request["cwd"])
-        import random
-        random.seed()
-        if "numpy" in sys.modules:
-            sys.modules["numpy"].random.seed()
-        sys.argv = [sys.executable, "-m", "ipykernel_launcher", "-f", request["connection_file"]]
-        from ipykernel.kernelapp import IPKernelApp
-        app = IPKernelApp.instance()
-        argv = ["-f", request["connection_file"]]
-        if os.environ.get("JPY_PARENT_PID", "").isdigit():  # read at import time by ipykernel: pass it again
-            argv.append(f"--IPKernelApp.parent_handle={os.environ['JPY_PARENT_PID']}")
-        app.initialize(argv)
-        app.start()
-        code = 0
+        code = child(request, fds)
     except SystemExit as err:
         code = err.code if isinstance(err.code, int) else 0
     except BaseException:  # noqa: BLE001
@@ -233,6 +231,36 @@ def _start_kernel(conn, listener, sel) -> int | None:
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def become_kernel(request: dict, fds: list[int], env: dict | None = None) -> int:
+    """Turn this (freshly forked) process into an ipykernel for ``request``; returns its exit
+    status. ``fds`` become its stdin, stdout and stderr; ``env`` (default: the request's)
+    becomes its whole environment."""
+    for target, fd in zip((0, 1, 2), fds):
+        os.dup2(fd, target)
+    # Nothing of the server's (its socket, other kernels' clients) stays open in the kernel.
+    os.closerange(3, 65536)
+    # As ipykernel_launcher does: the server's own folder is not on the kernel's path
+    # (IPython puts the kernel's working directory there).
+    if sys.path and sys.path[0] == _SERVER_PATH0:
+        del sys.path[0]
+    os.environ.clear()
+    os.environ.update(request["env"] if env is None else env)
+    os.chdir(request["cwd"])
+    import random
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+    sys.argv = [sys.executable, "-m", "ipykernel_launcher", "-f", request["connection_file"]]
+    from ipykernel.kernelapp import IPKernelApp
+    app = IPKernelApp.instance()
+    argv = ["-f", request["connection_file"], *request.get("extra", [])]
+    if os.environ.get("JPY_PARENT_PID", "").isdigit():  # read at import time by ipykernel: pass it again
+        argv.append(f"--IPKernelApp.parent_handle={os.environ['JPY_PARENT_PID']}")
+    app.initialize(argv)
+    app.start()
+    return 0
 
 
 # ---------------------------------------------------------------- set-up helpers for graders

@@ -425,5 +425,6 @@ def _worker_main(s_dict: dict, wid: int, mode: str, sandbox_base: str, keys: str
         tx.commit()
         results.put(("done", wid, asdict(res)))
     conn.close()
+    worker.close()
     results.put(("exit", wid, None))
     time.sleep(0.1)  # let the queue's feeder thread flush
