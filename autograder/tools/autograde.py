@@ -752,14 +752,20 @@ def grade_pending(s: Settings, pending: list[str], mode: str, log=print) -> dict
                     bar.update()
                     bar.set_postfix_str(f"{res.student}: {res.total:g}/{res.max_total:g}")
     finally:
-        if bar:
-            bar.close()
-        for proc in procs.values():
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.kill()
-        shutil.rmtree(sandbox_base, ignore_errors=True)
+        finish_workers(procs.values(), sandbox_base, bar)
     return results
+
+
+def finish_workers(procs, sandbox_base: Path, bar=None) -> None:
+    """Close the progress bar, give each worker process 5 s to end (then kill it) and
+    remove the workers' sandbox folder."""
+    if bar:
+        bar.close()
+    for proc in procs:
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
+    shutil.rmtree(sandbox_base, ignore_errors=True)
 
 
 def _shared_queue(s: Settings):

@@ -57,7 +57,6 @@ import json
 import multiprocessing as mp
 import os
 import queue
-import shutil
 import socket
 import tempfile
 import time
@@ -229,6 +228,7 @@ class WorkQueue:
     def grade(self, s, pending: list[str], mode: str, log=print) -> dict:
         """Grade with ``s.workers`` processes that claim rows until none is left; returns
         what this grader graded (the table has everyone's)."""
+        from autograder.tools import autograde
         from autograder.tools.autograde import Result
         results: dict[str, Result] = {}
         if not pending:
@@ -292,13 +292,7 @@ class WorkQueue:
                     if proc is not None:
                         proc.join(timeout=10)
         finally:
-            if bar:
-                bar.close()
-            for proc in procs.values():
-                proc.join(timeout=5)
-                if proc.is_alive():
-                    proc.kill()
-            shutil.rmtree(sandbox_base, ignore_errors=True)
+            autograde.finish_workers(procs.values(), sandbox_base, bar)
         return results
 
     def _mark_error(self, student: str, res) -> None:

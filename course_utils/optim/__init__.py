@@ -28,7 +28,7 @@ from torch import Tensor
 from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
 from course_utils.references import not_an_answer, reference_of
 
-__all__ = ["sgd_momentum_step", "MomentumSGD", "step_decay", "descend"]
+__all__ = ["sgd_momentum_step", "ParameterwiseOptimizer", "MomentumSGD", "step_decay", "descend"]
 
 
 def _check_hyper(lr: float, momentum: float, dampening: float, weight_decay: float, nesterov: bool) -> None:
@@ -110,7 +110,30 @@ def sgd_momentum_step(
     return param - lr * direction, v
 
 
-class MomentumSGD(torch.optim.Optimizer):
+class ParameterwiseOptimizer(torch.optim.Optimizer):
+    """An optimizer whose step updates each parameter that has a gradient on its own:
+    ``p <- self.update(p, group, self.state[p])``. The teaching optimizers of the course
+    (:class:`MomentumSGD`, :class:`course_utils.optim.adam.Adam`) only write ``update``."""
+
+    def update(self, p: Tensor, group: dict, state: dict) -> Tensor:
+        """The new value of parameter ``p`` (its gradient is ``p.grad``); may update ``state``."""
+        raise NotImplementedError
+
+    @not_an_answer("01_linear_models/sgd_momentum_step", why="loops over the parameters and calls sgd_momentum_step")
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Tensor] | None = None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.copy_(self.update(p, group, self.state[p]))
+        return loss
+
+
+class MomentumSGD(ParameterwiseOptimizer):
     """A teaching optimizer: :func:`sgd_momentum_step` applied to every parameter.
 
     Gives the same updates as ``torch.optim.SGD`` with the same arguments (tested), so it can
@@ -129,24 +152,12 @@ class MomentumSGD(torch.optim.Optimizer):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
         super().__init__(params, defaults)
 
-    @not_an_answer("01_linear_models/sgd_momentum_step", why="loops over the parameters and calls sgd_momentum_step")
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Tensor] | None = None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                new_p, new_v = sgd_momentum_step(
-                    p, p.grad, state.get("velocity"), lr=group["lr"], momentum=group["momentum"],
-                    dampening=group["dampening"], weight_decay=group["weight_decay"], nesterov=group["nesterov"])
-                p.copy_(new_p)
-                state["velocity"] = new_v
-        return loss
+    @not_an_answer("01_linear_models/sgd_momentum_step", why="calls sgd_momentum_step")
+    def update(self, p: Tensor, group: dict, state: dict) -> Tensor:
+        new_p, state["velocity"] = sgd_momentum_step(
+            p, p.grad, state.get("velocity"), lr=group["lr"], momentum=group["momentum"],
+            dampening=group["dampening"], weight_decay=group["weight_decay"], nesterov=group["nesterov"])
+        return new_p
 
 
 def step_decay(step: int, base_lr: float, factor: float = 0.1, every: int = 10) -> float:

@@ -21,12 +21,13 @@ are tested against ``torch.optim.Adam`` and ``torch.optim.AdamW``.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Iterable
 
 import torch
 from torch import Tensor
 
 from course_utils.checks import check_bool, check_number, check_tensor
+from course_utils.optim import ParameterwiseOptimizer
 
 __all__ = ["AdamState", "adam_step", "Adam"]
 
@@ -101,7 +102,7 @@ def adam_step(
     return new_param, AdamState(step=step, exp_avg=m, exp_avg_sq=v)
 
 
-class Adam(torch.optim.Optimizer):
+class Adam(ParameterwiseOptimizer):
     """A teaching optimizer: :func:`adam_step` on every parameter (``decoupled=True``: AdamW).
 
     Gives the updates of ``torch.optim.Adam`` (or ``torch.optim.AdamW``) with the same
@@ -121,19 +122,8 @@ class Adam(torch.optim.Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       decoupled=decoupled))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Tensor] | None = None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                new_p, new_state = adam_step(p, p.grad, self.state[p].get("adam"), lr=group["lr"],
-                                             betas=group["betas"], eps=group["eps"],
-                                             weight_decay=group["weight_decay"], decoupled=group["decoupled"])
-                p.copy_(new_p)
-                self.state[p]["adam"] = new_state
-        return loss
+    def update(self, p: Tensor, group: dict, state: dict) -> Tensor:
+        new_p, state["adam"] = adam_step(p, p.grad, state.get("adam"), lr=group["lr"], betas=group["betas"],
+                                         eps=group["eps"], weight_decay=group["weight_decay"],
+                                         decoupled=group["decoupled"])
+        return new_p
