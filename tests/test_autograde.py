@@ -427,6 +427,31 @@ def test_warm_kernels_share_nothing_between_students(tmp_path):
         assert res.timings["cells"] > 0 and res.timings["kernel start"] >= 0, res.timings
 
 
+@pytest.mark.skipif(not sandbox.is_root(), reason="warm kernels need the root sandbox (bwrap mode)")
+def test_a_dead_zygote_means_cold_kernels_not_lost_students(tmp_path):
+    """The zygote dies (killed, out of memory): the next kernels start cold, and grade the same."""
+    s = settings(tmp_path, "deadzygote", workers=1)
+    ahash = autograde.prepare_course(s)
+    rel = release(s)
+    src = nbformat.read(s.root / "source" / "00_mini" / "00_mini.ipynb", as_version=4)
+    autograde._stage(s, "good", fill(rel, GOOD), None, ahash, rel, src, [])
+    base = tmp_path / "sb"
+    base.mkdir()
+    saved = dict(os.environ)  # the worker sets JUPYTER_PATH and the sandbox's config for its process
+    worker = autograde.Worker(s, 0, "bwrap", base)
+    try:
+        assert worker.zygote is not None and worker.zygote.poll() is None, "the worker started no zygote"
+        worker.zygote.kill()
+        worker.zygote.wait(timeout=10)
+        res = worker.grade("good")
+    finally:
+        worker.close()
+        os.environ.clear()
+        os.environ.update(saved)
+    assert res.status == "ok" and res.total == sum(FULL.values()), res
+    assert "no warm kernel" in (base / "w0" / "kernel.log").read_text(), "the launcher did not say it started cold"
+
+
 @pytest.mark.parametrize("mode", ["none", "bwrap-userns"])
 def test_weaker_sandbox_warns_and_still_limits_resources(tmp_path, mode):
     """Where the grader cannot drop privileges (not root: ``bwrap-userns``) or has no

@@ -412,6 +412,12 @@ class Worker:
             return sock
         zygote.stop(self.zygote)
         self.zygote = None
+        try:
+            why = (base / "zygote.log").read_text()[-1500:]
+        except OSError:
+            why = ""
+        print(f"grading worker {self.wid}: the warm-kernel zygote did not start, so every kernel starts cold "
+              f"(slower, as safe).\n{why}", file=sys.stderr)
         return ""
 
     def close(self) -> None:
