@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.tools import autograde, feedback, sandbox
+from autograder.tools import autograde, feedback, sandbox, zygote
 
 pytestmark = pytest.mark.slow
 
@@ -441,6 +441,9 @@ def test_a_dead_zygote_means_cold_kernels_not_lost_students(tmp_path):
     worker = autograde.Worker(s, 0, "bwrap", base)
     try:
         assert worker.zygote is not None and worker.zygote.poll() is None, "the worker started no zygote"
+        cfg = sandbox.SandboxConfig.read(base / "w0" / "sandbox.json")
+        with pytest.raises(ConnectionError, match="could not build"):  # a sandbox that cannot be built: cold
+            zygote.connect(cfg.zygote, str(Path(cfg.runtime) / "kernel-x.json"), "/tmp", {})
         worker.zygote.kill()
         worker.zygote.wait(timeout=10)
         res = worker.grade("good")

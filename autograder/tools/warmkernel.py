@@ -188,7 +188,7 @@ def _reap(kernels: dict[int, socket.socket], sel) -> None:
 
 
 def _recv_request(conn) -> tuple[dict, list[int]]:
-    msg, fds, _, _ = socket.recv_fds(conn, 4, 3)
+    msg, fds, _, _ = socket.recv_fds(conn, 4, 4)  # stdin, stdout, stderr (+ zygote.py's ready pipe)
     size = struct.unpack("!I", msg[:4])[0]
     data = b""
     while len(data) < size:

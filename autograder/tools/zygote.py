@@ -128,13 +128,23 @@ def connect(sock_path: str, connection_file: str, run_dir: str, env: dict, extra
     kernel). The launcher's stdin, stdout and stderr become the kernel's. A signal to the
     launcher, or its death, closes the connection, and the zygote then kills the kernel's
     whole namespace."""
-    from warmkernel import _read_line  # noqa: PLC0415  (the launcher runs as a script beside it)
+    try:
+        from warmkernel import _read_line  # the launcher runs as a script beside it
+    except ImportError:
+        from autograder.tools.warmkernel import _read_line
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.connect(sock_path)
     request = json.dumps({"connection_file": connection_file, "cwd": run_dir, "env": env, "extra": list(extra)}).encode()
-    socket.send_fds(conn, [struct.pack("!I", len(request)) + request], [0, 1, 2])
+    ready_r, ready_w = os.pipe()  # the kernel writes one byte here once its sandbox is built
+    socket.send_fds(conn, [struct.pack("!I", len(request)) + request], [0, 1, 2, ready_w])
+    os.close(ready_w)
     if not _read_line(conn).strip():
         raise ConnectionError("the zygote did not start a kernel")
+    # Every copy of the pipe's write end closed without a byte: building the sandbox failed
+    # before any student code could run, and the launcher starts this kernel cold instead.
+    if not os.read(ready_r, 1):
+        raise ConnectionError("the zygote could not build the kernel's sandbox (see zygote.log)")
+    os.close(ready_r)
 
     def leave(signum, frame):
         os._exit(128 + signum)  # the closed connection tells the zygote to kill the kernel
@@ -200,6 +210,8 @@ def _student_sandbox(cfg, sock_dir: str, request: dict, fds: list[int]) -> int:
             os.chown(env[key], cfg.uid, cfg.gid)
     init = os.fork()
     if init:
+        for fd in fds:
+            os.close(fd)
         _, status = os.waitpid(init, 0)
         return os.waitstatus_to_exitcode(status)
     # PID 1 of the new namespace: dies with the process above (and takes the namespace with it).
@@ -215,7 +227,10 @@ def _student_sandbox(cfg, sock_dir: str, request: dict, fds: list[int]) -> int:
             become = _warm().become_kernel
             for name in ("sandbox", "warmkernel"):  # the launcher's modules are not the student's
                 sys.modules.pop(name, None)
-            code = become({**request, "cwd": scratch}, fds, env)
+            if len(fds) > 3:  # the sandbox is built: tell the launcher (zygote.connect)
+                os.write(fds[3], b"1")
+                os.close(fds[3])
+            code = become({**request, "cwd": scratch}, fds[:3], env)
         else:
             for fd in fds:
                 os.close(fd)
