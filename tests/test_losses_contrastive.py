@@ -92,3 +92,14 @@ def test_info_nce_matches_nt_xent_with_batch_negatives():
                                            F.normalize(z1, dim=1) @ F.normalize(z2, dim=1).T], 1) / 0.4, 1)[:, 0]
     torch.testing.assert_close(shared, manual)
     assert info_nce(z1, z2, torch.zeros(5, 0, 3, dtype=torch.float64)).abs().max() < 1e-12  # no negatives: loss 0
+
+
+def test_cases_found_by_the_property_tests():
+    g = torch.Generator().manual_seed(0)
+    z1, z2 = torch.randn(3, 4, generator=g), torch.randn(3, 4, generator=g, dtype=torch.float64)
+    # mixed dtypes: nt_xent promotes (torch.cat); the loop used to crash in torch.dot
+    torch.testing.assert_close(nt_xent_loop(z1, z2), nt_xent(z1, z2))
+    with pytest.raises(ValueError, match="n must be"):
+        nt_xent_targets(-1)
+    with pytest.raises(TypeError, match="n must be an int"):
+        nt_xent_targets("2")

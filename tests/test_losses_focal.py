@@ -76,3 +76,11 @@ def test_errors():
         sigmoid_focal_loss(x, x, alpha=1.5)
     with pytest.raises(ValueError, match="reduction"):
         sigmoid_focal_loss(x, x, reduction="avg")
+
+
+def test_targets_found_by_the_property_tests():
+    x = torch.zeros(3)
+    with pytest.raises(ValueError, match="targets must lie in"):  # NaN lies outside [0, 1]; it used to give a NaN loss
+        sigmoid_focal_loss(x, torch.tensor([0.0, math.nan, 1.0]))
+    with pytest.raises(TypeError, match="targets must be real"):  # used to crash in a comparison
+        sigmoid_focal_loss(x, torch.zeros(3, dtype=torch.complex64))

@@ -147,3 +147,23 @@ def test_attention_matrix_bytes():
     assert A.attention_matrix_bytes(197, num_heads=12) == 12 * 197 * 197 * 4
     assert A.attention_matrix_bytes(0) == 0
     assert A.attention_matrix_bytes(10, batch=2, bytes_per_value=2) == 400
+
+
+def test_malformed_inputs_found_by_the_property_tests():
+    """Each used to crash inside PyTorch (or name the wrong argument) instead of a clear error."""
+    q = torch.zeros(2, 3, 4)
+    for fn in (A.scaled_dot_product_attention, A.scaled_dot_product_attention_loop):
+        with pytest.raises(TypeError, match="k must have the dtype of q"):  # F.scaled_dot_product_attention refuses it too
+            fn(q, q.double(), q)
+        with pytest.raises(ValueError, match="do not broadcast"):
+            fn(q, torch.zeros(3, 3, 4), torch.zeros(3, 3, 4))
+    # a mask with more leading dimensions than q, k and v broadcasts them, in the loop as in the fast version
+    g = torch.Generator().manual_seed(0)
+    q, mask = torch.randn(2, 3, 4, generator=g, dtype=torch.float64), torch.rand(5, 2, 3, 3, generator=g) > 0.3
+    fast, loop = A.scaled_dot_product_attention(q, q, q, mask), A.scaled_dot_product_attention_loop(q, q, q, mask)
+    assert fast[0].shape == loop[0].shape == (5, 2, 3, 4)
+    torch.testing.assert_close(loop, fast)
+    with pytest.raises(ValueError, match="lengths must be >= 0"):  # was: max_length must be ...
+        A.padding_mask(torch.tensor([-1]))
+    with pytest.raises(TypeError, match="lengths must be an integer tensor"):
+        A.padding_mask(torch.tensor([1], dtype=torch.complex64))

@@ -45,3 +45,12 @@ def test_checks_and_counts():
     assert P.num_patches(224, 16) == 196 and P.num_patches((384, 384), 16) == 576
     with pytest.raises(ValueError):
         P.num_patches(30, 16)
+
+
+def test_image_size_is_checked():
+    """A malformed image_size used to fail in tuple unpacking, with a message that did not name it."""
+    for bad in ("4", (4,), (4, 4, 4), None):
+        with pytest.raises(TypeError, match="image_size"):
+            P.num_patches(bad, 2)
+        with pytest.raises(TypeError, match="image_size"):
+            P.unpatchify(torch.zeros(1, 4, 4), 2, bad)

@@ -62,3 +62,24 @@ def test_fourier_features():
         P.fourier_features(coords, torch.zeros(3, 4))
     with pytest.raises(ValueError):
         P.fourier_matrix(2, 3, 0.0)
+
+
+def test_malformed_arguments_found_by_the_property_tests():
+    """Each used to crash inside PyTorch (allocation, manual_seed, device string) or pass silently."""
+    for fn in (P.sinusoidal_encoding, P.sinusoidal_encoding_loop):
+        with pytest.raises(TypeError, match="dtype"):
+            fn(3, 4, dtype="float32")
+        with pytest.raises(ValueError, match="num_positions"):
+            fn(10**12, 4)
+    with pytest.raises(ValueError, match="num_features"):
+        P.fourier_matrix(10**6, 10**6, 1.0)
+    for bad in (math.inf, math.nan):
+        with pytest.raises(ValueError, match="scale"):
+            P.fourier_matrix(2, 3, bad)
+    with pytest.raises(TypeError, match="scale"):
+        P.fourier_matrix(2, 3, "1")
+    for bad in ("1", 1.5):
+        with pytest.raises(TypeError, match="seed"):
+            P.fourier_matrix(2, 3, 1.0, bad)
+    with pytest.raises(ValueError, match="coords must be finite"):
+        P.fourier_features(torch.tensor([[math.nan, 0.0]]), torch.ones(2, 3))

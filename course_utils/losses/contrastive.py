@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from course_utils.checks import check_in, check_tensor
+from course_utils.checks import check_in, check_nonnegative_int, check_tensor
 from course_utils.references import not_an_answer, reference_of
 
 __all__ = ["nt_xent", "nt_xent_loop", "nt_xent_targets", "info_nce"]
@@ -61,6 +61,7 @@ def nt_xent_targets(n: int, device: torch.device | str | None = None) -> Tensor:
         >>> nt_xent_targets(3)
         tensor([3, 4, 5, 0, 1, 2])
     """
+    check_nonnegative_int(n, "n")
     return (torch.arange(2 * n, device=device) + n) % (2 * n)  # [2n]
 
 
@@ -121,7 +122,8 @@ def nt_xent_loop(z1: Tensor, z2: Tensor, temperature: float = 0.5, reduction: st
     """
     _check_pair(z1, z2, temperature, reduction)
     n = z1.shape[0]
-    views = [v for v in z1] + [v for v in z2]  # 2N vectors [D]
+    dtype = torch.promote_types(z1.dtype, z2.dtype)  # as torch.cat in nt_xent
+    views = [v for v in z1.to(dtype)] + [v for v in z2.to(dtype)]  # 2N vectors [D]
     losses = []
     for a in range(2 * n):
         positive = (a + n) % (2 * n)

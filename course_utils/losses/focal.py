@@ -35,10 +35,13 @@ REDUCTIONS = ("none", "mean", "sum")
 def _check_focal(logits, targets, alpha, gamma, reduction) -> None:
     check_tensor(logits, "logits", floating=True)
     check_tensor(targets, "targets", shape=tuple(logits.shape))
+    if targets.is_complex():
+        raise TypeError(f"targets must be real, got {str(targets.dtype).replace('torch.', '')}")
     if targets.device != logits.device:
         raise ValueError(f"targets must be on the device of logits ({logits.device}), got {targets.device}")
-    if targets.numel() and bool(((targets < 0) | (targets > 1)).any()):
-        raise ValueError(f"targets must lie in [0, 1], got {float(targets[(targets < 0) | (targets > 1)][0])}")
+    outside = ~((targets >= 0) & (targets <= 1))  # NaN lies outside too
+    if targets.numel() and bool(outside.any()):
+        raise ValueError(f"targets must lie in [0, 1], got {float(targets[outside][0])}")
     check_number(alpha, "alpha", high=1)
     check_number(gamma, "gamma", low=0)
     check_in(reduction, "reduction", REDUCTIONS)

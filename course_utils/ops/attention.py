@@ -77,8 +77,10 @@ def padding_mask(lengths: Tensor, max_length: int | None = None) -> Tensor:
                 [1, 1, 1]], dtype=torch.int32)
     """
     check_tensor(lengths, "lengths", ndim=1)
-    if lengths.is_floating_point() or lengths.dtype == torch.bool:
+    if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
         raise TypeError(f"lengths must be an integer tensor, got {str(lengths.dtype).replace('torch.', '')}")
+    if len(lengths) and int(lengths.min()) < 0:
+        raise ValueError(f"lengths must be >= 0, got {int(lengths.min())}")
     longest = int(lengths.max()) if len(lengths) else 0
     if max_length is None:
         max_length = longest
@@ -99,6 +101,15 @@ def _check_qkv(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> None:
         raise ValueError(f"q and k must have the same last dimension d, got {q.shape[-1]} and {k.shape[-1]}")
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"k and v must have the same number of keys Tk, got {k.shape[-2]} and {v.shape[-2]}")
+    for name, x in (("k", k), ("v", v)):  # as F.scaled_dot_product_attention: one dtype, no silent promotion
+        if x.dtype != q.dtype:
+            raise TypeError(f"{name} must have the dtype of q ({str(q.dtype).replace('torch.', '')}), "
+                            f"got {str(x.dtype).replace('torch.', '')}")
+    try:
+        torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except RuntimeError:
+        raise ValueError(f"the leading (batch, head) dimensions of q {list(q.shape[:-2])}, k {list(k.shape[:-2])} "
+                         f"and v {list(v.shape[:-2])} do not broadcast") from None
     if mask is not None:
         check_tensor(mask, "mask", dtypes=(torch.bool,))
         try:
@@ -138,7 +149,8 @@ def scaled_dot_product_attention_loop(q: Tensor, k: Tensor, v: Tensor,
         (tensor([[0.6698, 0.3302]]), tensor([[13.3000]]))
     """
     _check_qkv(q, k, v, mask)
-    batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2],
+                                   () if mask is None else mask.shape[:-2])  # a mask may add dimensions
     tq, tk, dv = q.shape[-2], k.shape[-2], v.shape[-1]
     dtype = torch.promote_types(torch.promote_types(q.dtype, k.dtype), v.dtype)
     count = 1

@@ -23,6 +23,15 @@ from course_utils.references import reference_of
 __all__ = ["patchify", "patchify_loop", "unpatchify", "num_patches"]
 
 
+def _image_size(image_size) -> tuple[int, int]:
+    """``(H, W)`` from an int or a pair, refusing anything else with a message naming image_size."""
+    if isinstance(image_size, int) and not isinstance(image_size, bool):
+        return image_size, image_size
+    if not isinstance(image_size, (tuple, list, torch.Size)) or len(image_size) != 2:
+        raise TypeError(f"image_size must be an int or a pair (H, W), got {type(image_size).__name__} ({image_size!r})")
+    return tuple(image_size)
+
+
 def num_patches(image_size: int | tuple[int, int], patch_size: int) -> int:
     """Number of ``p x p`` patches in an image: ``(H / p) * (W / p)``.
 
@@ -30,7 +39,7 @@ def num_patches(image_size: int | tuple[int, int], patch_size: int) -> int:
         >>> num_patches(224, 16), num_patches((32, 48), 8)
         (196, 24)
     """
-    h, w = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    h, w = _image_size(image_size)
     for name, value in (("height", h), ("width", w)):
         check_positive_int(value, f"image {name}")
     check_positive_int(patch_size, "patch_size")
@@ -111,7 +120,7 @@ def unpatchify(patches: Tensor, patch_size: int, image_size: int | tuple[int, in
         True
     """
     check_tensor(patches, "patches", ndim=3)
-    h, w = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    h, w = _image_size(image_size)
     n = num_patches((h, w), patch_size)
     p = patch_size
     b, count, features = patches.shape

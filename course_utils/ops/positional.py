@@ -20,7 +20,7 @@ import math
 import torch
 from torch import Tensor
 
-from course_utils.checks import check_nonnegative_int, check_positive_int, check_tensor
+from course_utils.checks import check_nonnegative_int, check_number, check_numel, check_positive_int, check_tensor
 from course_utils.references import reference_of
 
 __all__ = ["sinusoidal_encoding", "sinusoidal_encoding_loop", "fourier_matrix", "fourier_features"]
@@ -35,12 +35,19 @@ def _check_encoding_args(num_positions: int, dim: int, base: float) -> None:
         raise ValueError(f"dim must be even (a sine and a cosine per frequency), got {dim}")
     if isinstance(base, bool) or not isinstance(base, (int, float)) or not base > 1:
         raise ValueError(f"base must be a number > 1, got {base!r}")
+    check_numel(num_positions * dim, "num_positions", (num_positions, dim))
+
+
+def _check_dtype(dtype) -> None:
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be a torch.dtype such as torch.float32, got {type(dtype).__name__} ({dtype!r})")
 
 
 def _sinusoidal_twin(num_positions: int, dim: int, base: float = DEFAULT_BASE,
                      dtype: torch.dtype = torch.float32) -> Tensor:
     """Twin of the sinusoidal references: unit complex numbers ``exp(i p w)`` from ``torch.polar``."""
     _check_encoding_args(num_positions, dim, base)
+    _check_dtype(dtype)
     omega = base ** (-torch.arange(0, dim, 2, dtype=torch.float64) / dim)  # [D/2]
     angles = torch.outer(torch.arange(num_positions, dtype=torch.float64), omega)  # [P, D/2]
     pairs = torch.view_as_real(torch.polar(torch.ones_like(angles), angles))  # [P, D/2, (cos, sin)]
@@ -58,6 +65,7 @@ def sinusoidal_encoding_loop(num_positions: int, dim: int, base: float = DEFAULT
                 [0.8415, 0.5403, 0.0100, 0.9999]])
     """
     _check_encoding_args(num_positions, dim, base)
+    _check_dtype(dtype)
     table = torch.zeros(num_positions, dim, dtype=torch.float64)
     for p in range(num_positions):
         for i in range(dim // 2):
@@ -89,6 +97,7 @@ def sinusoidal_encoding(num_positions: int, dim: int, base: float = DEFAULT_BASE
         (torch.Size([50, 16]), True)
     """
     _check_encoding_args(num_positions, dim, base)
+    _check_dtype(dtype)
     positions = torch.arange(num_positions, dtype=torch.float64)[:, None]  # [P, 1]
     frequencies = base ** (-torch.arange(0, dim, 2, dtype=torch.float64) / dim)  # [D/2]: 2i = 0, 2, 4, ...
     angles = positions * frequencies[None, :]  # [P, D/2]
@@ -114,8 +123,10 @@ def fourier_matrix(in_dim: int, num_features: int, scale: float, seed: int = 0) 
     """
     check_positive_int(in_dim, "in_dim")
     check_positive_int(num_features, "num_features")
-    if not scale > 0:
-        raise ValueError(f"scale must be positive, got {scale}")
+    check_number(scale, "scale", low=0, low_open=True)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__} ({seed!r})")
+    check_numel(in_dim * num_features, "num_features", (in_dim, num_features))
     generator = torch.Generator().manual_seed(seed)
     return torch.randn(in_dim, num_features, generator=generator) * scale
 
@@ -136,8 +147,8 @@ def fourier_features(coords: Tensor, frequencies: Tensor) -> Tensor:
                 [0., 0., 0., 0., 1., 1., 1., 1.],
                 [0., 0., 0., 0., 1., 1., 1., 1.]])
     """
-    check_tensor(coords, "coords", ndim=2, floating=True)
-    check_tensor(frequencies, "frequencies", ndim=2, floating=True)
+    check_tensor(coords, "coords", ndim=2, floating=True, finite=True)
+    check_tensor(frequencies, "frequencies", ndim=2, floating=True, finite=True)
     if coords.shape[1] != frequencies.shape[0]:
         raise ValueError(f"coords have {coords.shape[1]} dimensions but frequencies expect {frequencies.shape[0]}")
     projected = 2 * math.pi * coords @ frequencies.to(coords)  # [N, m]

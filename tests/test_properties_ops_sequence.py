@@ -1,0 +1,385 @@
+"""Property-based tests (Hypothesis) of the sequence ops of chapters 06-10: attention, positional
+encodings, patches, and the contrastive and focal losses.
+
+On valid input (random shapes, length-1 and empty batches, random masks, broadcast leading
+dimensions) each function returns finite values of the documented shape and agrees with its
+loop twin and with PyTorch / torchvision; on malformed input (each argument in turn) the fast
+and the loop version both raise ValueError/TypeError naming the argument, within bounded time
+and memory.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+import torchvision
+from hypothesis import given
+from hypothesis import strategies as st
+
+from course_utils.losses import contrastive as CL
+from course_utils.losses import focal as FL
+from course_utils.ops import attention as A
+from course_utils.ops import patches as PA
+from course_utils.ops import positional as P
+from tests.properties_support import (
+    assert_finite,
+    assert_refuses,
+    call,
+    close,
+    few,
+    int_errors,
+    kind_errors,
+    number_errors,
+    refuse_all,
+    tensor_errors,
+    tensors,
+)
+
+TOL = {torch.float32: 1e-4, torch.float64: 1e-10}
+
+# ==================================================================== attention
+
+
+@st.composite
+def attention_case(draw):
+    """q [*bq, Tq, d], k [*bk, Tk, d], v [*bk, Tk, dv] with broadcasting leading dims, and a mask or None."""
+    dtype = draw(st.sampled_from([torch.float32, torch.float64]))
+    b = draw(st.integers(0, 2))
+    h = draw(st.integers(1, 2))
+    tq, tk = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    d, dv = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    bq = (b, h) if draw(st.booleans()) else (b, 1)  # keys shared by the heads of q, or not
+    q = draw(tensors((*bq, tq, d), -3.0, 3.0, dtype=dtype))
+    k = draw(tensors((b, h, tk, d), -3.0, 3.0, dtype=dtype))
+    v = draw(tensors((b, h, tk, dv), -3.0, 3.0, dtype=dtype))
+    kind = draw(st.sampled_from(["none", "random", "causal", "padding", "extra_dim"]))
+    mask = None
+    g = torch.Generator().manual_seed(draw(st.integers(0, 99)))
+    if kind == "random":  # some queries may have no key at all: zero weights, zero output
+        mask = torch.rand(tq, tk, generator=g) > 0.4
+    elif kind == "causal" and tq == tk:
+        mask = A.causal_mask(tq)
+    elif kind == "padding":
+        lengths = torch.randint(0, tk + 1, (b,), generator=g)
+        mask = A.padding_mask(lengths, tk)[:, None, None, :]  # [B, 1, 1, Tk]
+    elif kind == "extra_dim":  # a mask with more leading dimensions than q, k and v
+        mask = torch.rand(2, 1, 1, tq, tk, generator=g) > 0.3
+    return q, k, v, mask
+
+
+@given(case=attention_case())
+def test_attention_agrees_with_its_loop_and_pytorch(case):
+    q, k, v, mask = case
+    out, weights = call(A.scaled_dot_product_attention, q, k, v, mask)
+    batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], () if mask is None else mask.shape[:-2])
+    assert out.shape == (*batch, q.shape[-2], v.shape[-1]) and weights.shape == (*batch, q.shape[-2], k.shape[-2])
+    assert out.dtype == weights.dtype == q.dtype
+    assert_finite((out, weights), "scaled_dot_product_attention")
+    tol = TOL[q.dtype]
+    loop_out, loop_weights = call(A.scaled_dot_product_attention_loop, q, k, v, mask)
+    close(loop_out, out, "scaled_dot_product_attention_loop output", tol)
+    close(loop_weights, weights, "scaled_dot_product_attention_loop weights", tol)
+    if out.numel():  # on an empty batch PyTorch returns q's shape without broadcasting the heads: not a contract
+        close(F.scaled_dot_product_attention(q, k, v, attn_mask=mask), out, "vs F.scaled_dot_product_attention", tol)
+    # each row sums to 1 over the allowed keys, or to 0 when the query has no allowed key
+    allowed = torch.ones_like(weights, dtype=torch.bool) if mask is None else mask.expand_as(weights)
+    expected = allowed.any(-1).to(weights.dtype)
+    close(weights.sum(-1), expected, "rows of the weights", tol)
+    assert bool((weights >= 0).all()) and not bool(weights[~allowed].any()), "weight on a masked key"
+
+
+@given(b=st.integers(0, 2), t=st.integers(0, 4), h=st.integers(1, 3), dh=st.integers(0, 3), seed=st.integers(0, 9))
+def test_split_and_merge_heads_are_inverse_and_agree_with_twins(b, t, h, dh, seed):
+    x = torch.randn(b, t, h * dh, generator=torch.Generator().manual_seed(seed))
+    split = call(A.split_heads, x, h)
+    assert split.shape == (b, h, t, dh)
+    assert torch.equal(split, A._split_heads_twin(x, h))
+    merged = call(A.merge_heads, split)
+    assert torch.equal(merged, x) and torch.equal(A._merge_heads_twin(split), merged)
+
+
+@given(lengths=st.lists(st.integers(0, 5), max_size=4), extra=st.integers(0, 2))
+def test_padding_and_causal_masks(lengths, extra):
+    lengths_t = torch.tensor(lengths, dtype=torch.long)
+    longest = max(lengths, default=0)
+    mask = call(A.padding_mask, lengths_t, longest + extra)
+    assert mask.dtype == torch.bool and mask.shape == (len(lengths), longest + extra)
+    assert mask.sum(1).tolist() == lengths
+    assert call(A.padding_mask, lengths_t).shape == (len(lengths), longest)
+    causal = call(A.causal_mask, longest)
+    assert torch.equal(causal, torch.ones(longest, longest).tril().bool())
+
+
+AQ = torch.zeros(2, 3, 4)
+AK = torch.zeros(2, 5, 4)
+AV = torch.zeros(2, 5, 2)
+AM = torch.ones(3, 5, dtype=torch.bool)
+ATTN = (A.scaled_dot_product_attention, A.scaled_dot_product_attention_loop)
+ATTENTION_CASES = [
+    # NaN/inf in q, k, v is not refused: activations, and F.scaled_dot_product_attention propagates them too
+    (ATTN, "q", dict(k=AK, v=AV), kind_errors(AQ) + [AQ[0, 0], AQ.long(), AQ.bool(), AQ.to(torch.complex64),
+                                                     torch.zeros(2, 3, 5), AQ.double(), torch.zeros(3, 3, 4)]),
+    (ATTN, "k", dict(q=AQ, v=AV), kind_errors(AK) + [AK[0, 0], AK.long(), torch.zeros(2, 5, 3), AK.double()]),
+    (ATTN, "v", dict(q=AQ, k=AK), kind_errors(AV) + [AV[0, 0], AV.long(), torch.zeros(2, 4, 2), AV.double()]),
+    (ATTN, "mask", dict(q=AQ, k=AK, v=AV), ["text", AM.tolist(), AM.float(), AM.long(), torch.ones(3, 4, dtype=torch.bool),
+                                           torch.ones(3, 3, 5, dtype=torch.bool)]),
+    ((A.split_heads, A._split_heads_twin), "x", dict(num_heads=2), tensor_errors(AQ, finite=False, real=False)),
+    ((A.split_heads, A._split_heads_twin), "num_heads", dict(x=AQ), int_errors(1) + [3]),
+    ((A.merge_heads, A._merge_heads_twin), "x", {}, kind_errors(AQ[None]) + [AQ, AQ[None, None]]),
+    ((A.causal_mask,), "size", {}, int_errors(0)),
+    ((A.padding_mask,), "lengths", {}, kind_errors(torch.tensor([1, 2])) + [
+        torch.tensor([1.0]), torch.tensor([True]), torch.tensor([1], dtype=torch.complex64), torch.tensor([[1]]),
+        torch.tensor([-1, 2])]),
+    ((A.padding_mask,), "max_length", dict(lengths=torch.tensor([1, 3])), [1.5, "3", True, -1, 2]),
+    ((A.attention_matrix_bytes,), "num_tokens", {}, int_errors(0)),
+]
+
+
+@few
+@pytest.mark.parametrize("fns, name, arguments, bad_values", ATTENTION_CASES,
+                         ids=[f"{c[0][0].__name__}-{c[1]}" for c in ATTENTION_CASES])
+@given(seed=st.integers(0, 3))
+def test_attention_functions_refuse_malformed_input(fns, name, arguments, bad_values, seed):
+    torch.manual_seed(seed)  # the valid arguments are fixed; the examples only repeat the check
+    refuse_all(fns, arguments, name, bad_values)
+
+
+def test_attention_propagates_nan_like_pytorch():
+    """NaN in the activations is not refused (the rule is for coordinates and parameters):
+    the output is NaN where PyTorch's is."""
+    q = torch.randn(1, 2, 3, generator=torch.Generator().manual_seed(0))
+    q[0, 0, 0] = math.nan
+    for fn in ATTN:
+        out, _ = call(fn, q, q, q)
+        # NaN wherever PyTorch's is; PyTorch's fused kernel leaves some entries of a NaN row at 0,
+        # ours makes the whole row NaN (every score of that query is NaN): both say "not a number"
+        assert bool((F.scaled_dot_product_attention(q, q, q).isnan() <= out.isnan()).all())
+        assert bool(out[0, 0].isnan().all())
+
+
+# ==================================================================== positional
+
+
+@given(num=st.integers(0, 12), half=st.integers(1, 6), base=st.sampled_from([10000.0, 2.0, 100, 1e6]),
+       dtype=st.sampled_from([torch.float32, torch.float64]))
+def test_sinusoidal_versions_agree(num, half, base, dtype):
+    dim = 2 * half
+    pe = call(P.sinusoidal_encoding, num, dim, base, dtype)
+    assert pe.shape == (num, dim) and pe.dtype == dtype
+    assert_finite(pe, "sinusoidal_encoding")
+    assert bool((pe.abs() <= 1).all())
+    tol = TOL[dtype]
+    close(call(P.sinusoidal_encoding_loop, num, dim, base, dtype), pe, "sinusoidal_encoding_loop", tol)
+    close(P._sinusoidal_twin(num, dim, base, dtype), pe, "_sinusoidal_twin", tol)
+    # sin^2 + cos^2 = 1 for every frequency; position 0 is (0, 1, 0, 1, ...)
+    close((pe[:, 0::2] ** 2 + pe[:, 1::2] ** 2), torch.ones(num, half, dtype=dtype), "sin^2 + cos^2", tol)
+    if num:
+        close(pe[0], torch.tensor([0.0, 1.0] * half, dtype=dtype), "position 0")
+
+
+@given(n=st.integers(0, 5), in_dim=st.integers(1, 3), m=st.integers(0, 4), seed=st.integers(0, 9),
+       scale=st.sampled_from([0.1, 1.0, 10.0]), dtype=st.sampled_from([torch.float32, torch.float64]))
+def test_fourier_features_shape_range_and_formula(n, in_dim, m, seed, scale, dtype):
+    coords = torch.rand(n, in_dim, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+    b = call(P.fourier_matrix, in_dim, max(m, 1), scale, seed)[:, :m]
+    assert b.dtype == torch.float32 and torch.equal(b, P.fourier_matrix(in_dim, max(m, 1), scale, seed)[:, :m])
+    out = call(P.fourier_features, coords, b)
+    assert out.shape == (n, 2 * m) and out.dtype == dtype
+    assert_finite(out, "fourier_features")
+    angles = 2 * math.pi * coords.double() @ b.double()
+    close(out, torch.cat([angles.sin(), angles.cos()], 1).to(dtype), "fourier_features formula", TOL[torch.float32])
+
+
+PE_FNS = (P.sinusoidal_encoding, P.sinusoidal_encoding_loop, P._sinusoidal_twin)
+POSITIONAL_CASES = [
+    (PE_FNS, "num_positions", dict(dim=4), int_errors(0) + [10**12]),
+    (PE_FNS, "dim", dict(num_positions=3), int_errors(1) + [3]),
+    (PE_FNS, "base", dict(num_positions=3, dim=4), [None, "10000", True, math.nan, 1.0, 0.5, -10.0]),
+    (PE_FNS, "dtype", dict(num_positions=3, dim=4), ["float32", None, 32]),
+    ((P.fourier_matrix,), "in_dim", dict(num_features=3, scale=1.0), int_errors(1)),
+    ((P.fourier_matrix,), "num_features", dict(in_dim=2, scale=1.0), int_errors(1) + [10**12]),
+    ((P.fourier_matrix,), "scale", dict(in_dim=2, num_features=3), number_errors(0.0) + [0.0]),
+    ((P.fourier_matrix,), "seed", dict(in_dim=2, num_features=3, scale=1.0), [None, 1.5, "1", True]),
+    ((P.fourier_features,), "coords", dict(frequencies=torch.ones(2, 3)),
+     tensor_errors(torch.zeros(4, 2), floating=True) + [torch.zeros(4, 3)]),
+    ((P.fourier_features,), "frequencies", dict(coords=torch.zeros(4, 2)),
+     tensor_errors(torch.ones(2, 3), floating=True)),
+]
+
+
+@few
+@pytest.mark.parametrize("fns, name, arguments, bad_values", POSITIONAL_CASES,
+                         ids=[f"{c[0][0].__name__}-{c[1]}" for c in POSITIONAL_CASES])
+@given(seed=st.integers(0, 3))
+def test_positional_functions_refuse_malformed_input(fns, name, arguments, bad_values, seed):
+    torch.manual_seed(seed)
+    refuse_all(fns, arguments, name, bad_values)
+
+
+# ==================================================================== patches
+
+
+@given(b=st.integers(0, 2), c=st.integers(0, 3), p=st.integers(1, 3), rows=st.integers(0, 3), cols=st.integers(1, 3),
+       dtype=st.sampled_from([torch.float32, torch.float64, torch.int64]), seed=st.integers(0, 99))
+def test_patchify_agrees_with_unfold_and_round_trips(b, c, p, rows, cols, dtype, seed):
+    h, w = rows * p, cols * p
+    images = (torch.randn(b, c, h, w, generator=torch.Generator().manual_seed(seed)) * 10).to(dtype)
+    out = call(PA.patchify, images, p)
+    assert out.shape == (b, rows * cols, c * p * p) and out.dtype == dtype
+    assert torch.equal(call(PA.patchify_loop, images, p), out)
+    if b and c and h:  # the twin is F.unfold, which refuses empty images
+        assert torch.equal(PA._patchify_twin(images, p), out)
+    if h:  # unpatchify needs a positive image size
+        assert torch.equal(call(PA.unpatchify, out, p, (h, w)), images)
+        assert call(PA.num_patches, (h, w), p) == rows * cols
+
+
+PX = torch.zeros(1, 3, 4, 6)
+PATCH_CASES = [
+    ((PA.patchify, PA.patchify_loop, PA._patchify_twin), "images", dict(patch_size=2),
+     kind_errors(PX) + [PX[0], PX[None]]),
+    ((PA.patchify, PA.patchify_loop, PA._patchify_twin), "patch_size", dict(images=PX), int_errors(1)),
+    ((PA.patchify, PA.patchify_loop), "image size", dict(images=PX, patch_size=4), [4]),  # 6 % 4: named by its sizes
+    ((PA.unpatchify,), "patches", dict(patch_size=2, image_size=(4, 6)),
+     kind_errors(torch.zeros(1, 6, 12)) + [torch.zeros(6, 12)]),
+    ((PA.unpatchify,), "image_size", dict(patches=torch.zeros(1, 6, 12), patch_size=2),
+     [None, "4", (4,), (4, 6, 1), True, 4.0]),
+    ((PA.num_patches,), "image_size", dict(patch_size=2), [None, "4", (4,), (4, 4, 4), True]),
+    ((PA.num_patches,), "patch_size", dict(image_size=4), int_errors(1)),
+]
+
+
+@few
+@pytest.mark.parametrize("fns, name, arguments, bad_values", PATCH_CASES,
+                         ids=[f"{c[0][0].__name__}-{c[1]}" for c in PATCH_CASES])
+@given(seed=st.integers(0, 3))
+def test_patch_functions_refuse_malformed_input(fns, name, arguments, bad_values, seed):
+    torch.manual_seed(seed)
+    refuse_all(fns, arguments, name, bad_values)
+
+
+def test_unpatchify_refuses_patches_that_do_not_tile():
+    for bad in (torch.zeros(1, 5, 12), torch.zeros(1, 6, 7)):
+        assert_refuses(PA.unpatchify, bad, 2, (4, 6), name="patches")
+
+
+# ==================================================================== contrastive losses
+
+
+@given(n=st.integers(0, 4), d=st.integers(1, 4), tau=st.sampled_from([0.05, 0.5, 1.0, 7]),
+       dtype=st.sampled_from([torch.float32, torch.float64]), reduction=st.sampled_from(CL.REDUCTIONS),
+       seed=st.integers(0, 99), zero=st.booleans())
+def test_nt_xent_versions_agree_and_are_bounded(n, d, tau, dtype, reduction, seed, zero):
+    g = torch.Generator().manual_seed(seed)
+    z1, z2 = (torch.randn(n, d, generator=g, dtype=dtype) for _ in range(2))
+    if zero and n:
+        z1[0] = 0.0  # a zero embedding: similarities 0, not NaN
+    out = call(CL.nt_xent, z1, z2, tau, reduction)
+    assert out.dtype == dtype and out.shape == ((2 * n,) if reduction == "none" else ())
+    assert_finite(out, "nt_xent")
+    tol = TOL[dtype] * 10
+    close(call(CL.nt_xent_loop, z1, z2, tau, reduction), out, "nt_xent_loop", tol)
+    close(CL._nt_xent_twin(z1, z2, tau, reduction), out, "_nt_xent_twin", tol)
+    per_anchor = CL.nt_xent(z1, z2, tau, "none")
+    # cross-entropy over 2N - 1 classes whose logits lie in [-1/tau, 1/tau]
+    assert bool((per_anchor >= -tol).all())
+    if n:
+        bound = math.log(2 * n - 1) + 2 / tau if n > 1 else 0.0
+        assert bool((per_anchor <= bound + tol).all()), (per_anchor, bound)
+    # cosine similarity: scaling the embeddings by a positive number changes nothing
+    close(CL.nt_xent(3 * z1, 0.5 * z2, tau, reduction), out, "scale invariance", tol)
+
+
+@given(n=st.integers(0, 4), k=st.integers(0, 3), d=st.integers(1, 4), shared=st.booleans(),
+       tau=st.sampled_from([0.1, 1.0]), seed=st.integers(0, 99))
+def test_info_nce_is_a_cross_entropy_with_the_positive_first(n, k, d, shared, tau, seed):
+    g = torch.Generator().manual_seed(seed)
+    query, positive = torch.randn(n, d, generator=g, dtype=torch.float64), torch.randn(n, d, generator=g, dtype=torch.float64)
+    negatives = torch.randn(*(() if shared else (n,)), k, d, generator=g, dtype=torch.float64)
+    out = call(CL.info_nce, query, positive, negatives, tau, "none")
+    assert out.shape == (n,)
+    assert_finite(out, "info_nce")
+    qn = F.normalize(query, dim=1)
+    negs = F.normalize(negatives, dim=-1).expand(n, k, d) if shared else F.normalize(negatives, dim=-1)
+    logits = torch.cat([(qn * F.normalize(positive, dim=1)).sum(1, keepdim=True),
+                        torch.einsum("nd,nkd->nk", qn, negs)], 1) / tau
+    close(out, F.cross_entropy(logits, torch.zeros(n, dtype=torch.long), reduction="none"), "info_nce vs cross_entropy")
+    assert bool((out >= 0).all()) and (k or not bool(out.any())), "no negatives: the loss is 0"
+
+
+Z = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
+NT = (CL.nt_xent, CL.nt_xent_loop, CL._nt_xent_twin)
+CONTRASTIVE_CASES = [
+    (NT, "z1", dict(z2=Z), kind_errors(Z) + [Z[0], Z[None], Z.long(), Z.bool(), Z.to(torch.complex64)]),
+    (NT, "z2", dict(z1=Z), kind_errors(Z) + [Z[0], Z.long(), Z[:2], Z[:, :3]]),
+    (NT, "temperature", dict(z1=Z, z2=Z), [None, "0.5", True, math.nan, 0.0, -1.0, -math.inf]),
+    (NT, "reduction", dict(z1=Z, z2=Z), ["avg", None, 0]),
+    ((CL.nt_xent_targets,), "n", {}, int_errors(0)),
+    ((CL.info_nce,), "query", dict(positive=Z, negatives=Z), kind_errors(Z) + [Z[0], Z.long()]),
+    ((CL.info_nce,), "positive", dict(query=Z, negatives=Z), kind_errors(Z) + [Z[:2], Z.long()]),
+    ((CL.info_nce,), "negatives", dict(query=Z, positive=Z),
+     kind_errors(Z) + [Z[0], Z.long(), torch.zeros(2, 3), torch.zeros(2, 5, 4), Z[None, None]]),
+    ((CL.info_nce,), "temperature", dict(query=Z, positive=Z, negatives=Z), [None, "0.1", math.nan, 0.0, -1.0]),
+    ((CL.info_nce,), "reduction", dict(query=Z, positive=Z, negatives=Z), ["avg", None]),
+]
+
+
+@few
+@pytest.mark.parametrize("fns, name, arguments, bad_values", CONTRASTIVE_CASES,
+                         ids=[f"{c[0][0].__name__}-{c[1]}" for c in CONTRASTIVE_CASES])
+@given(seed=st.integers(0, 3))
+def test_contrastive_losses_refuse_malformed_input(fns, name, arguments, bad_values, seed):
+    torch.manual_seed(seed)
+    refuse_all(fns, arguments, name, bad_values)
+
+
+# ==================================================================== focal loss
+
+
+@given(shape=st.sampled_from([(0,), (1,), (5,), (2, 3), ()]), seed=st.integers(0, 99),
+       alpha=st.sampled_from([0.25, 0.0, 1.0, -1.0, 0.5]), gamma=st.sampled_from([0.0, 0.5, 2.0, 5]),
+       reduction=st.sampled_from(FL.REDUCTIONS), dtype=st.sampled_from([torch.float32, torch.float64]),
+       soft=st.booleans(), scale=st.sampled_from([1.0, 50.0]))
+def test_focal_loss_agrees_with_torchvision_and_is_nonnegative(shape, seed, alpha, gamma, reduction, dtype, soft, scale):
+    g = torch.Generator().manual_seed(seed)
+    logits = (torch.randn(shape, generator=g, dtype=torch.float64) * scale).to(dtype)
+    targets = torch.rand(shape, generator=g) if soft else torch.randint(0, 2, shape, generator=g)
+    out = call(FL.sigmoid_focal_loss, logits, targets, alpha, gamma, reduction)
+    assert out.dtype == dtype and out.shape == (shape if reduction == "none" else ())
+    if reduction == "mean" and not logits.numel():
+        assert bool(out.isnan())  # the mean of nothing is NaN, as in PyTorch (documented)
+        return
+    assert_finite(out, "sigmoid_focal_loss")  # finite for large logits: computed from the logits
+    assert bool((out >= 0).all()) or soft, out  # soft targets: the cross-entropy has a non-zero minimum, still >= 0
+    assert bool((out >= -1e-6).all())
+    if scale == 1.0:  # torchvision computes log(sigmoid) by the formula too; compare where both are accurate
+        expected = torchvision.ops.sigmoid_focal_loss(logits, targets.to(dtype), alpha, gamma, reduction)
+        close(out, expected, "vs torchvision.ops.sigmoid_focal_loss", TOL[dtype] * 10)
+        close(FL._sigmoid_focal_loss_twin(logits, targets, alpha, gamma, reduction), out, "twin", TOL[dtype] * 10)
+    if gamma == 0.0 and alpha < 0:
+        bce = F.binary_cross_entropy_with_logits(logits, targets.to(dtype), reduction=reduction)
+        close(out, bce, "gamma=0, alpha<0 is the binary cross-entropy", TOL[dtype])
+
+
+FX, FT = torch.tensor([2.0, -1.0, 3.0]), torch.tensor([1.0, 0.0, 0.0])
+FOCAL = (FL.sigmoid_focal_loss, FL._sigmoid_focal_loss_twin)
+FOCAL_CASES = [
+    # inf logits are not refused (activations, as in torchvision); they are not drawn in the valid cases either
+    (FOCAL, "logits", dict(targets=FT), kind_errors(FX) + [FX.long(), FX.bool(), FX.to(torch.complex64)]),
+    (FOCAL, "targets", dict(logits=FX), kind_errors(FT) + [FT[:2], FT[None], FT * 2, FT - 1, FT.to(torch.complex64),
+                                                          torch.tensor([1.0, math.nan, 0.0])]),
+    (FOCAL, "alpha", dict(logits=FX, targets=FT), number_errors(high=1.0)),
+    (FOCAL, "gamma", dict(logits=FX, targets=FT), number_errors(low=0.0)),
+    (FOCAL, "reduction", dict(logits=FX, targets=FT), ["avg", None, 0]),
+]
+
+
+@few
+@pytest.mark.parametrize("fns, name, arguments, bad_values", FOCAL_CASES,
+                         ids=[f"{c[0][0].__name__}-{c[1]}" for c in FOCAL_CASES])
+@given(seed=st.integers(0, 3))
+def test_focal_loss_refuses_malformed_input(fns, name, arguments, bad_values, seed):
+    torch.manual_seed(seed)
+    refuse_all(fns, arguments, name, bad_values)
