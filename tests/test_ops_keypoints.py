@@ -1,6 +1,8 @@
 """Keypoint heatmap ops (course_utils.ops.keypoints): loops vs vectorized vs twins, decoding accuracy, flips."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -157,3 +159,25 @@ def test_flip_pairs_are_checked():
         ko.flip_index(4, [(0, 1), (1, 2)])
     with pytest.raises(ValueError):
         ko.flip_index(4, [(0, 7)])
+
+
+def test_cases_found_by_the_property_tests():
+    # maps without cells: (0, 0), as argmax_keypoints already did; the loops used to fail in reshape(-1, 0, W)
+    empty = torch.zeros(2, 3, 0, 5)
+    for fn in (ko.argmax_keypoints, ko.argmax_keypoints_loop, ko.soft_argmax, ko.soft_argmax_loop):
+        assert torch.equal(fn(empty), torch.zeros(2, 3, 2))
+    # beta must be a finite number > 0 (documented; was unchecked)
+    for fn in (ko.soft_argmax, ko.soft_argmax_loop):
+        for bad in (-1.0, 0.0, math.nan):
+            with pytest.raises(ValueError, match="beta"):
+                fn(torch.zeros(1, 2, 2), bad)
+        with pytest.raises(TypeError, match="beta"):
+            fn(torch.zeros(1, 2, 2), "1")
+    # the renderers refuse what their twin refuses: NaN keypoints, infinite sigma, sizes beyond memory
+    for fn in (ko.gaussian_heatmaps, ko.gaussian_heatmaps_loop):
+        with pytest.raises(ValueError, match="keypoints must be finite"):
+            fn(torch.tensor([[math.nan, 1.0]]), 3, 4, 1.0)
+        with pytest.raises(ValueError, match="sigma"):
+            fn(torch.zeros(1, 2), 3, 4, math.inf)
+        with pytest.raises(ValueError, match="height"):
+            fn(torch.zeros(1, 2), 10**6, 10**6, 1.0)

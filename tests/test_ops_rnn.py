@@ -67,3 +67,14 @@ def test_hidden_state_gradients_geometric():
         expected = torch.tensor([gain ** (5 - t) for t in range(6)]) * 2 ** 0.5
         torch.testing.assert_close(norms, expected)
     assert R.hidden_state_gradients([], torch.tensor(0.0)).shape == (0,)
+
+
+def test_mixed_dtypes_are_refused_by_name():
+    """Found by the property tests: a float64 h0 or weight with float32 x crashed in a matmul."""
+    x, h0 = torch.zeros(2, 3, 4), torch.zeros(2, 5)
+    weights = [torch.zeros(5, 4), torch.zeros(5, 5), torch.zeros(5), torch.zeros(5)]
+    for fn in (R.rnn_forward, R.rnn_forward_loop):
+        with pytest.raises(TypeError, match="h0 must have the dtype of x"):
+            fn(x, h0.double(), *weights)
+        with pytest.raises(TypeError, match="weight_ih must have the dtype of x"):
+            fn(x, h0, weights[0].double(), *weights[1:])

@@ -383,3 +383,135 @@ FOCAL_CASES = [
 def test_focal_loss_refuses_malformed_input(fns, name, arguments, bad_values, seed):
     torch.manual_seed(seed)
     refuse_all(fns, arguments, name, bad_values)
+
+
+# ==================================================================== rnn
+
+from course_utils.ops import keypoints as KP  # noqa: E402 - the sections read in order
+from course_utils.ops import rnn as RNN  # noqa: E402
+
+
+@st.composite
+def rnn_case(draw):
+    b, t, i, h = draw(st.integers(0, 2)), draw(st.integers(0, 4)), draw(st.integers(0, 3)), draw(st.integers(1, 4))
+    dtype = draw(st.sampled_from([torch.float32, torch.float64]))
+    x = draw(tensors((b, t, i), -2.0, 2.0, dtype=dtype))
+    h0 = draw(tensors((b, h), -1.0, 1.0, dtype=dtype))
+    weights = [draw(tensors(shape, -1.0, 1.0, dtype=dtype)) for shape in ((h, i), (h, h), (h,), (h,))]
+    return (x, h0, *weights)
+
+
+@given(case=rnn_case())
+def test_rnn_versions_agree_with_torch(case):
+    x, h0 = case[:2]
+    outputs, last = call(RNN.rnn_forward, *case)
+    assert outputs.shape == (x.shape[0], x.shape[1], h0.shape[1]) and last.shape == h0.shape
+    assert outputs.dtype == last.dtype == x.dtype
+    assert_finite((outputs, last), "rnn_forward")
+    assert bool((outputs.abs() <= 1).all()), "tanh states lie in [-1, 1]"
+    tol = TOL[x.dtype] * 10
+    for fn in (RNN.rnn_forward_loop, RNN._rnn_twin):
+        o, h = call(fn, *case)
+        close(o, outputs, f"{fn.__name__} outputs", tol)
+        close(h, last, f"{fn.__name__} last", tol)
+    if x.shape[1]:
+        close(last, outputs[:, -1], "last is the last output", 0.0)
+    else:
+        assert torch.equal(last, h0), "an empty sequence leaves h0"
+
+
+RX, RH0 = torch.zeros(2, 3, 4), torch.zeros(2, 5)
+RW = dict(weight_ih=torch.zeros(5, 4), weight_hh=torch.zeros(5, 5), bias_ih=torch.zeros(5), bias_hh=torch.zeros(5))
+RNN_FNS = (RNN.rnn_forward, RNN.rnn_forward_loop, RNN._rnn_twin)
+RNN_ARGS = dict(x=RX, h0=RH0, **RW)
+RNN_CASES = [
+    # an x of another batch or input size is named through h0 / weight_ih, whose shapes x decides
+    ("x", kind_errors(RX) + [RX[0], RX.long(), RX.to(torch.complex64), RX.double()]),
+    ("h0", kind_errors(RH0) + [RH0[0], RH0.double(), torch.zeros(2, 4), RH0.long()]),
+    ("weight_ih", kind_errors(RW["weight_ih"]) + [torch.zeros(5, 3), torch.zeros(5, 4, dtype=torch.float64)]),
+    ("weight_hh", kind_errors(RW["weight_hh"]) + [torch.zeros(5, 6), torch.zeros(5), RW["weight_hh"].long()]),
+    ("bias_ih", kind_errors(RW["bias_ih"]) + [torch.zeros(4), torch.zeros(5, dtype=torch.float64)]),
+    ("bias_hh", kind_errors(RW["bias_hh"]) + [torch.zeros(1, 5), torch.zeros(5, dtype=torch.float64)]),
+]
+
+
+@few
+@pytest.mark.parametrize("name, bad_values", RNN_CASES, ids=[c[0] for c in RNN_CASES])
+@given(seed=st.integers(0, 3))
+def test_rnn_refuses_malformed_input(name, bad_values, seed):
+    torch.manual_seed(seed)
+    refuse_all(RNN_FNS, RNN_ARGS, name, bad_values)
+
+
+# ==================================================================== keypoint heatmaps
+
+
+@given(k=st.integers(0, 3), h=st.integers(1, 6), w=st.integers(1, 6), sigma=st.sampled_from([0.5, 1.0, 2.5, 3]),
+       dtype=st.sampled_from([torch.float32, torch.float64]), seed=st.integers(0, 99))
+def test_gaussian_heatmaps_agree_and_peak_at_the_keypoint(k, h, w, sigma, dtype, seed):
+    g = torch.Generator().manual_seed(seed)
+    keypoints = (torch.rand(k, 2, generator=g, dtype=torch.float64) * torch.tensor([w - 1, h - 1])).round().to(dtype)
+    maps = call(KP.gaussian_heatmaps, keypoints, h, w, sigma)
+    assert maps.shape == (k, h, w) and maps.dtype == dtype
+    assert_finite(maps, "gaussian_heatmaps")
+    assert bool(((maps >= 0) & (maps <= 1)).all())
+    tol = TOL[dtype] * 10
+    close(call(KP.gaussian_heatmaps_loop, keypoints, h, w, sigma), maps, "gaussian_heatmaps_loop", tol)
+    close(KP._gaussian_heatmaps_twin(keypoints, h, w, sigma), maps, "_gaussian_heatmaps_twin", tol)
+    # keypoints on whole cells: the peak 1 is at the keypoint, which the argmax decodes back
+    close(call(KP.argmax_keypoints, maps), keypoints, "argmax of the rendered maps")
+
+
+@given(lead=st.sampled_from([(), (2,), (1, 2)]), k=st.integers(0, 3), h=st.integers(0, 4), w=st.integers(1, 4),
+       ties=st.booleans(), beta=st.sampled_from([0.5, 1.0, 20]), dtype=st.sampled_from([torch.float32, torch.float64]),
+       seed=st.integers(0, 99))
+def test_heatmap_decoders_agree_with_their_loops(lead, k, h, w, ties, beta, dtype, seed):
+    g = torch.Generator().manual_seed(seed)
+    maps = torch.randn(*lead, k, h, w, generator=g, dtype=torch.float64)
+    if ties:
+        maps = maps.round()  # many cells share the maximum: the first in row-major order wins
+    maps = maps.to(dtype)
+    hard = call(KP.argmax_keypoints, maps)
+    assert hard.shape == (*lead, k, 2) and hard.dtype == dtype
+    assert torch.equal(call(KP.argmax_keypoints_loop, maps), hard)
+    assert torch.equal(KP._argmax_keypoints_twin(maps), hard)
+    soft = call(KP.soft_argmax, maps, beta)
+    assert soft.shape == (*lead, k, 2) and soft.dtype == dtype
+    assert_finite(soft, "soft_argmax")
+    tol = TOL[dtype] * 10
+    close(call(KP.soft_argmax_loop, maps, beta), soft, "soft_argmax_loop", tol)
+    close(KP._soft_argmax_twin(maps, beta), soft, "_soft_argmax_twin", tol)
+    if h:  # an expectation over the cells lies inside the map
+        assert bool((soft[..., 0] >= -tol).all() and (soft[..., 0] <= w - 1 + tol).all())
+        assert bool((soft[..., 1] >= -tol).all() and (soft[..., 1] <= h - 1 + tol).all())
+
+
+KPTS, MAPS = torch.tensor([[1.0, 2.0], [0.0, 0.0]]), torch.zeros(2, 3, 4)
+RENDER = (KP.gaussian_heatmaps, KP.gaussian_heatmaps_loop, KP._gaussian_heatmaps_twin)
+DECODE = (KP.argmax_keypoints, KP.argmax_keypoints_loop, KP._argmax_keypoints_twin, KP.soft_argmax,
+          KP.soft_argmax_loop, KP._soft_argmax_twin)
+SOFT = DECODE[3:]
+KEYPOINT_CASES = [
+    (RENDER, "keypoints", dict(height=3, width=4, sigma=1.0),
+     tensor_errors(KPTS, floating=True) + [KPTS[:, :1]]),
+    (RENDER, "height", dict(keypoints=KPTS, width=4, sigma=1.0), int_errors(1)),
+    (RENDER, "width", dict(keypoints=KPTS, height=3, sigma=1.0), int_errors(1)),
+    (RENDER, ("height", "size"), dict(keypoints=KPTS, width=10**6, sigma=1.0), [10**6]),
+    (RENDER, "sigma", dict(keypoints=KPTS, height=3, width=4), number_errors(0.0) + [0.0]),
+    (DECODE, "heatmaps", {}, kind_errors(MAPS) + [MAPS[0], MAPS.long(), MAPS.bool(), MAPS.to(torch.complex64)]),
+    (SOFT, "beta", dict(heatmaps=MAPS), number_errors(0.0) + [0.0]),
+]
+
+
+@few
+@pytest.mark.parametrize("fns, name, arguments, bad_values", KEYPOINT_CASES,
+                         ids=[f"{c[0][0].__name__}-{c[1]}" for c in KEYPOINT_CASES])
+@given(seed=st.integers(0, 3))
+def test_keypoint_ops_refuse_malformed_input(fns, name, arguments, bad_values, seed):
+    torch.manual_seed(seed)
+    if isinstance(name, tuple):  # a size too large: each names its own size argument
+        for fn in fns:
+            for bad in bad_values:
+                assert_refuses(fn, **arguments, height=bad, name=name)
+        return
+    refuse_all(fns, arguments, name, bad_values)

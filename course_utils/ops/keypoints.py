@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor
 
-from course_utils.checks import check_positive_int, check_tensor
+from course_utils.checks import check_finite, check_number, check_numel, check_positive_int, check_tensor
 from course_utils.references import reference_of
 
 __all__ = [
@@ -62,9 +62,24 @@ def _check_maps(heatmaps, name: str = "heatmaps") -> Tensor:
 
 
 def _check_sigma(sigma) -> float:
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not sigma > 0:
-        raise ValueError(f"sigma must be a number > 0, got {sigma!r}")
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not sigma > 0 or math.isinf(sigma):
+        raise ValueError(f"sigma must be a finite number > 0, got {sigma!r}")
     return float(sigma)
+
+
+def _check_render(keypoints, height: int, width: int, sigma) -> float:
+    """The checks of the three heatmap renderers (the twin's: finite points, finite sigma, bounded size)."""
+    _check_points(keypoints)
+    check_finite(keypoints[:, :2], "keypoints")
+    check_positive_int(height, "height")
+    check_positive_int(width, "width")
+    check_numel(len(keypoints) * height * width, "height", (len(keypoints), height, width))
+    return _check_sigma(sigma)
+
+
+def _check_beta(beta) -> None:
+    """beta > 0, finite; checked but not converted (a 0-d tensor may carry a gradient)."""
+    check_number(beta, "beta", low=0, low_open=True)
 
 
 def _check_pairs(flip_pairs: Sequence[tuple[int, int]], num_keypoints: int) -> list[tuple[int, int]]:
@@ -92,10 +107,7 @@ def _gaussian_heatmaps_twin(keypoints: Tensor, height: int, width: int, sigma: f
 @reference_of("09_pose/gaussian_heatmaps", twin=_gaussian_heatmaps_twin)
 def gaussian_heatmaps_loop(keypoints: Tensor, height: int, width: int, sigma: float) -> Tensor:
     """Loop reference of :func:`gaussian_heatmaps`: one keypoint, then one pixel, at a time."""
-    _check_points(keypoints)
-    check_positive_int(height, "height")
-    check_positive_int(width, "width")
-    sigma = _check_sigma(sigma)
+    sigma = _check_render(keypoints, height, width, sigma)
     maps = keypoints.new_zeros(len(keypoints), height, width)
     for k, (x, y) in enumerate(keypoints[:, :2].tolist()):
         for row in range(height):
@@ -125,10 +137,7 @@ def gaussian_heatmaps(keypoints: Tensor, height: int, width: int, sigma: float) 
         >>> maps.shape, float(maps[0, 1, 2]), round(float(maps[0, 1, 3]), 4)
         (torch.Size([1, 3, 4]), 1.0, 0.6065)
     """
-    _check_points(keypoints)
-    check_positive_int(height, "height")
-    check_positive_int(width, "width")
-    sigma = _check_sigma(sigma)
+    sigma = _check_render(keypoints, height, width, sigma)
     cols = torch.arange(width, dtype=keypoints.dtype, device=keypoints.device)  # [W]
     rows = torch.arange(height, dtype=keypoints.dtype, device=keypoints.device)  # [H]
     gx = torch.exp(-(cols - keypoints[:, 0:1]) ** 2 / (2 * sigma**2))  # [K, W]
@@ -154,7 +163,7 @@ def argmax_keypoints_loop(heatmaps: Tensor) -> Tensor:
     """Loop reference of :func:`argmax_keypoints`: scan each map cell by cell, keep the first maximum."""
     _check_maps(heatmaps)
     *lead, num_kp, height, width = heatmaps.shape
-    flat = heatmaps.reshape(-1, height, width)
+    flat = heatmaps.reshape(math.prod(lead) * num_kp, height, width)  # not -1: H or W may be 0
     out = heatmaps.new_zeros(flat.shape[0], 2)
     for m, hm in enumerate(flat.tolist()):
         best, best_rc = None, (0, 0)
@@ -195,6 +204,7 @@ def argmax_keypoints(heatmaps: Tensor) -> Tensor:
 
 def _soft_argmax_twin(heatmaps: Tensor, beta: float = 1.0) -> Tensor:
     _check_maps(heatmaps)
+    _check_beta(beta)
     *lead, height, width = heatmaps.shape
     p = torch.softmax(beta * heatmaps.reshape(*lead, height * width), dim=-1).reshape(heatmaps.shape)
     xs = torch.arange(width, dtype=heatmaps.dtype, device=heatmaps.device)
@@ -206,10 +216,13 @@ def _soft_argmax_twin(heatmaps: Tensor, beta: float = 1.0) -> Tensor:
 def soft_argmax_loop(heatmaps: Tensor, beta: float = 1.0) -> Tensor:
     """Loop reference of :func:`soft_argmax`: one map at a time, weights from a stable softmax."""
     _check_maps(heatmaps)
+    _check_beta(beta)
     *lead, num_kp, height, width = heatmaps.shape
-    flat = heatmaps.reshape(-1, height, width)
+    flat = heatmaps.reshape(math.prod(lead) * num_kp, height, width)  # not -1: H or W may be 0
     out = heatmaps.new_zeros(flat.shape[0], 2)
     for m in range(flat.shape[0]):
+        if height * width == 0:
+            continue  # no cell: (0, 0), as argmax_keypoints and the twin
         scores = beta * flat[m].double()
         weights = (scores - scores.max()).exp()
         weights = weights / weights.sum()
@@ -242,7 +255,10 @@ def soft_argmax(heatmaps: Tensor, beta: float = 1.0) -> Tensor:
         tensor([[1., 0.]])
     """
     _check_maps(heatmaps)
+    _check_beta(beta)
     *lead, height, width = heatmaps.shape
+    if heatmaps.numel() == 0:  # no map, or maps without cells: (0, 0), as argmax_keypoints
+        return heatmaps.new_zeros(*lead, 2)
     scores = beta * heatmaps.reshape(*lead, height * width)  # [..., K, H*W]
     weights = (scores - scores.amax(dim=-1, keepdim=True)).exp()  # largest weight exactly 1: no overflow
     weights = (weights / weights.sum(dim=-1, keepdim=True)).reshape(heatmaps.shape)  # [..., K, H, W]

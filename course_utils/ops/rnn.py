@@ -37,6 +37,11 @@ def _check_rnn(x: Tensor, h0: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias
     check_tensor(weight_hh, "weight_hh", shape=(h, h))
     check_tensor(bias_ih, "bias_ih", shape=(h,), floating=True)
     check_tensor(bias_hh, "bias_hh", shape=(h,), floating=True)
+    for name, t in (("h0", h0), ("weight_ih", weight_ih), ("weight_hh", weight_hh), ("bias_ih", bias_ih),
+                    ("bias_hh", bias_hh)):  # as nn.RNN: one dtype, no silent promotion
+        if t.dtype != x.dtype:
+            raise TypeError(f"{name} must have the dtype of x ({str(x.dtype).replace('torch.', '')}), "
+                            f"got {str(t.dtype).replace('torch.', '')}")
 
 
 def _rnn_twin(x: Tensor, h0: Tensor, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor,
