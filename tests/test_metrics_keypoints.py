@@ -189,3 +189,35 @@ def test_oks_checks_inputs():
         km.oks(torch.zeros(3, 2), torch.zeros(3, 3), 10.0, [0.1, 0.1])
     with pytest.raises(ValueError):
         km.oks(torch.zeros(3, 2), torch.zeros(3, 3), 0.0, [0.1] * 3)
+
+
+def test_cases_found_by_the_property_tests():
+    target = torch.tensor([[0.0, 0.0, 1.0], [0.0, 20.0, 0.0]])
+    # one instance [K, 3]: one rate per keypoint (sum over dim=() used to sum everything into a scalar)
+    per = km.pck_per_keypoint(target[:, :2] + 3.0, target, alpha=0.5)
+    assert per.shape == (2,) and per[0] == 1.0 and math.isnan(per[1])
+    # no visible keypoint: documented as required, used to be a ZeroDivisionError
+    for fn in (km.pck, km.pck_loop):
+        with pytest.raises(ValueError, match="at least one visible"):
+            fn(target[None, :, :2], target[None] * torch.tensor([1.0, 1.0, 0.0]))
+        with pytest.raises(ValueError, match="at least one visible"):
+            fn(torch.zeros(1, 0, 2), torch.zeros(1, 0, 3))
+    with pytest.raises(ValueError, match="K >= 1"):
+        km.reference_size(torch.zeros(1, 0, 3))
+    # oks: unlabelled target (NaN or ZeroDivisionError), bad sigmas and areas (NaN, 0, crashes)
+    args = dict(predicted=target[:, :2], target=target, area=100.0, sigmas=[0.1, 0.1])
+    for fn in (km.oks, km.oks_loop):
+        with pytest.raises(ValueError, match="at least one labelled"):
+            fn(**dict(args, target=target * torch.tensor([1.0, 1.0, 0.0])))
+        for bad in ([0.0, 0.1], [math.nan, 0.1]):
+            with pytest.raises(ValueError, match="sigmas"):
+                fn(**dict(args, sigmas=bad))
+        with pytest.raises(TypeError, match="sigmas"):
+            fn(**dict(args, sigmas="ab"))
+        for bad, error in ((None, TypeError), ("100", TypeError), (math.inf, ValueError)):
+            with pytest.raises(error, match="area"):
+                fn(**dict(args, area=bad))
+        with pytest.raises(ValueError, match="predicted"):
+            fn(**dict(args, predicted=target[:, :1]))
+        with pytest.raises(ValueError, match="target must be finite"):
+            fn(**dict(args, target=torch.full((2, 3), math.nan)))

@@ -515,3 +515,79 @@ def test_keypoint_ops_refuse_malformed_input(fns, name, arguments, bad_values, s
                 assert_refuses(fn, **arguments, height=bad, name=name)
         return
     refuse_all(fns, arguments, name, bad_values)
+
+
+# ==================================================================== keypoint metrics
+
+from course_utils.metrics import keypoints as KM  # noqa: E402
+
+
+@st.composite
+def keypoint_instances(draw):
+    lead = draw(st.sampled_from([(), (1,), (3,), (2, 2)]))
+    k = draw(st.integers(1, 5))
+    g = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+    dtype = draw(st.sampled_from([torch.float32, torch.float64]))
+    xy = (torch.rand(*lead, k, 2, generator=g, dtype=torch.float64) * 40).round()
+    v = torch.randint(0, 3, (*lead, k, 1), generator=g).double()
+    v.view(-1)[0] = 2.0  # at least one visible (documented requirement)
+    noise = draw(st.sampled_from([0.0, 1.0, 5.0]))
+    predicted = (xy + (torch.randn(xy.shape, generator=g, dtype=torch.float64) * noise).round()).to(dtype)
+    return predicted, torch.cat([xy, v], -1).to(dtype)
+
+
+@given(case=keypoint_instances(), alpha=st.sampled_from([0.05, 0.1, 0.25, 1]))
+def test_pck_versions_agree_and_lie_in_0_1(case, alpha):
+    predicted, target = case
+    value = call(KM.pck, predicted, target, alpha)
+    assert isinstance(value, float) and 0.0 <= value <= 1.0
+    assert call(KM.pck_loop, predicted, target, alpha) == pytest.approx(value, abs=1e-12)
+    assert KM._pck_twin(predicted, target, alpha) == pytest.approx(value, abs=1e-12)
+    assert call(KM.pck, target[..., :2], target, alpha) == 1.0, "a perfect prediction"
+    per = call(KM.pck_per_keypoint, predicted, target, alpha)
+    assert per.shape == (target.shape[-2],) and per.dtype == torch.float64
+    seen = ~per.isnan()
+    assert bool(((per[seen] >= 0) & (per[seen] <= 1)).all())
+
+
+@given(case=keypoint_instances(), area=st.sampled_from([1.0, 150.5, 900]), sigma=st.sampled_from([0.025, 0.1, 1]))
+def test_oks_versions_agree_with_oks_matrix(case, area, sigma):
+    predicted, target = case
+    predicted, target = predicted.reshape(-1, 2), target.reshape(-1, 3)
+    sigmas = [sigma] * len(target)
+    value = call(KM.oks, predicted, target, area, sigmas)
+    assert isinstance(value, float) and 0.0 <= value <= 1.0
+    assert call(KM.oks_loop, predicted, target, area, sigmas) == pytest.approx(value, abs=1e-12)
+    assert KM._oks_twin(predicted, target, area, sigmas) == pytest.approx(value, abs=1e-12)
+    matrix = call(KM.oks_matrix, predicted[None], target[None], torch.tensor([float(area)]), sigmas)
+    assert matrix.shape == (1, 1) and matrix.item() == pytest.approx(value, rel=1e-9, abs=1e-12)
+    assert call(KM.oks, target[:, :2], target, area, sigmas) == 1.0, "a perfect prediction"
+
+
+KT = torch.tensor([[[0.0, 0.0, 1.0], [0.0, 20.0, 1.0], [10.0, 10.0, 0.0]]])
+KPR = KT[..., :2] + 1
+PCK = (KM.pck, KM.pck_loop, KM._pck_twin)
+OKS = (KM.oks, KM.oks_loop, KM._oks_twin)
+OKS_ARGS = dict(predicted=KPR[0], target=KT[0], area=100.0, sigmas=[0.1] * 3)
+METRIC_CASES = [
+    (PCK, "predicted", dict(target=KT), kind_errors(KPR) + [KPR.long(), KPR[..., :1]]),
+    # a target without any visible keypoint (or without keypoints) has no PCK: documented, was ZeroDivisionError
+    (PCK, "target", dict(predicted=KPR), kind_errors(KT) + [KT[..., :2], KT.long(), KT * torch.tensor([1.0, 1.0, 0.0]),
+                                                           torch.zeros(1, 0, 3)]),
+    (PCK, "alpha", dict(predicted=KPR, target=KT), [None, "0.1", True, math.nan, 0.0, -0.1]),
+    ((KM.reference_size,), "target", {}, kind_errors(KT) + [KT.long(), torch.zeros(1, 0, 3), torch.zeros(3)]),
+    (OKS, "predicted", OKS_ARGS, kind_errors(KPR[0]) + [KPR, KPR[0, :, :1], KPR[0].long()]),
+    (OKS, "target", OKS_ARGS, kind_errors(KT[0]) + [KT[0, :2], KT[0, :, :2], torch.full((3, 3), math.nan),
+                                                   KT[0] * torch.tensor([1.0, 1.0, 0.0])]),
+    (OKS, "area", OKS_ARGS, number_errors(0.0) + [0.0, "100"]),
+    (OKS, "sigmas", OKS_ARGS, [None, "abc", [0.1] * 2, [0.0] * 3, [math.nan] * 3, [-0.1] * 3, [[0.1] * 3]]),
+]
+
+
+@few
+@pytest.mark.parametrize("fns, name, arguments, bad_values", METRIC_CASES,
+                         ids=[f"{c[0][0].__name__}-{c[1]}" for c in METRIC_CASES])
+@given(seed=st.integers(0, 3))
+def test_keypoint_metrics_refuse_malformed_input(fns, name, arguments, bad_values, seed):
+    torch.manual_seed(seed)
+    refuse_all(fns, arguments, name, bad_values)

@@ -29,7 +29,7 @@ import math
 import torch
 from torch import Tensor
 
-from course_utils.checks import check_tensor
+from course_utils.checks import check_number, check_tensor
 from course_utils.references import not_an_answer, reference_of
 
 __all__ = [
@@ -76,6 +76,13 @@ def _check_pair(predicted, target) -> None:
                          f"got {list(target.shape)}")
 
 
+def _check_visible(target: Tensor) -> None:
+    """PCK needs at least one visible keypoint (documented): otherwise 0 / 0."""
+    if not bool((target[..., 2] > 0).any()):
+        raise ValueError(f"target must have at least one visible keypoint (v > 0), got none among "
+                         f"{target[..., 2].numel()}")
+
+
 def _check_alpha(alpha) -> float:
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha > 0:
         raise ValueError(f"alpha must be a number > 0, got {alpha!r}")
@@ -96,6 +103,8 @@ def reference_size(target: Tensor) -> Tensor:
         tensor([8.])
     """
     check_tensor(target, "target", floating=True)
+    if target.ndim < 2 or target.shape[-2] == 0 or target.shape[-1] < 2:
+        raise ValueError(f"target must have shape [..., K, 2 or 3] with K >= 1, got {list(target.shape)}")
     xy = target[..., :2]
     return (xy.amax(dim=-2) - xy.amin(dim=-2)).amax(dim=-1)
 
@@ -107,12 +116,15 @@ def _counts(predicted: Tensor, target: Tensor, alpha: float, size: Tensor | None
     visible = target[..., 2] > 0
     correct = (dist <= alpha * size[..., None]) & visible
     dims = tuple(range(correct.ndim - 1))
+    if not dims:  # one instance [K]: sum(dim=()) would sum over everything
+        return correct.long(), visible.long()
     return correct.sum(dim=dims), visible.sum(dim=dims)  # [K], [K]
 
 
 def _pck_twin(predicted: Tensor, target: Tensor, alpha: float = 0.1) -> float:
     _check_pair(predicted, target)
     alpha = _check_alpha(alpha)
+    _check_visible(target)
     threshold = alpha * reference_size(target)  # [...]
     dist = torch.linalg.vector_norm(predicted[..., :2] - target[..., :2], dim=-1)  # [..., K]
     visible = target[..., 2] > 0
@@ -124,6 +136,7 @@ def pck_loop(predicted: Tensor, target: Tensor, alpha: float = 0.1) -> float:
     """Loop reference of :func:`pck`: one instance, then one keypoint, at a time."""
     _check_pair(predicted, target)
     alpha = _check_alpha(alpha)
+    _check_visible(target)
     preds = predicted.reshape(-1, predicted.shape[-2], predicted.shape[-1]).tolist()
     targets = target.reshape(-1, target.shape[-2], 3).tolist()
     correct = visible = 0
@@ -159,6 +172,7 @@ def pck(predicted: Tensor, target: Tensor, alpha: float = 0.1) -> float:
     """
     _check_pair(predicted, target)
     alpha = _check_alpha(alpha)
+    _check_visible(target)
     correct, visible = _counts(predicted, target, alpha, None)
     return float(correct.sum()) / float(visible.sum())
 
@@ -189,12 +203,20 @@ def pck_per_keypoint(predicted: Tensor, target: Tensor, alpha: float = 0.1, size
 
 def _check_oks(predicted, target, area, sigmas) -> Tensor:
     check_tensor(predicted, "predicted", ndim=2, floating=True)
-    check_tensor(target, "target", shape=(predicted.shape[0], 3), floating=True)
-    sigmas = torch.as_tensor(sigmas, dtype=torch.float64)
+    if predicted.shape[1] < 2:
+        raise ValueError(f"predicted must have shape [K, 2] (x, y) or [K, 3], got {list(predicted.shape)}")
+    check_tensor(target, "target", shape=(predicted.shape[0], 3), floating=True, finite=True)
+    try:
+        sigmas = torch.as_tensor(sigmas, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"sigmas must be K numbers, got {type(sigmas).__name__} ({sigmas!r})") from None
     if sigmas.shape != (predicted.shape[0],):
         raise ValueError(f"sigmas must have one value per keypoint ({predicted.shape[0]}), got {list(sigmas.shape)}")
-    if not float(area) > 0:
-        raise ValueError(f"area must be > 0, got {area!r}")
+    if not bool(((sigmas > 0) & torch.isfinite(sigmas)).all()):
+        raise ValueError(f"sigmas must be finite numbers > 0, got {sigmas.tolist()}")
+    check_number(area, "area", low=0, low_open=True)
+    if not bool((target[:, 2] > 0).any()):  # documented: otherwise 0 / 0
+        raise ValueError("target must have at least one labelled keypoint (v > 0)")
     return sigmas
 
 
