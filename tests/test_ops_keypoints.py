@@ -181,3 +181,26 @@ def test_cases_found_by_the_property_tests():
             fn(torch.zeros(1, 2), 3, 4, math.inf)
         with pytest.raises(ValueError, match="height"):
             fn(torch.zeros(1, 2), 10**6, 10**6, 1.0)
+
+
+def test_flips_and_refinements_found_by_the_property_tests():
+    # no keypoints: empty results (flip_index(0, []) used to refuse num_keypoints, which hflip_keypoints does not take)
+    assert ko.flip_index(0, []) == []
+    assert ko.hflip_keypoints(torch.zeros(0, 3), 10, []).shape == (0, 3)
+    assert ko.flip_heatmaps(torch.zeros(0, 3, 4), []).shape == (0, 3, 4)
+    kp, image = torch.tensor([[1.0, 5.0, 1.0], [2.0, 6.0, 0.0]]), torch.zeros(1, 4, 10)
+    # malformed pairs: named (were unpacking errors, or an IndexError in hflip_image_and_keypoints)
+    with pytest.raises(TypeError, match="flip_pairs"):
+        ko.hflip_keypoints(kp, 10, [(0,)])
+    for bad in ([(0, 5)], [(0, 1), (1, 0)]):
+        with pytest.raises(ValueError, match="flip_pairs"):
+            ko.hflip_image_and_keypoints(image, kp, bad)
+    with pytest.raises(ValueError, match="keypoints"):
+        ko.hflip_image_and_keypoints(image, kp[:, :1], [])
+    # coords of the refinements are checked (were gather errors); maps without cells are returned unrefined
+    for fn in (ko.quarter_offset, ko.parabola_offset):
+        with pytest.raises(ValueError, match="coords must have shape"):
+            fn(torch.zeros(2, 3, 4), torch.zeros(3, 2))
+        with pytest.raises(TypeError, match="coords"):
+            fn(torch.zeros(2, 3, 4), [[0, 0], [0, 0]])
+        assert torch.equal(fn(torch.zeros(2, 0, 4), torch.ones(2, 2)), torch.ones(2, 2))

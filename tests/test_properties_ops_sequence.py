@@ -591,3 +591,94 @@ METRIC_CASES = [
 def test_keypoint_metrics_refuse_malformed_input(fns, name, arguments, bad_values, seed):
     torch.manual_seed(seed)
     refuse_all(fns, arguments, name, bad_values)
+
+
+# ==================================================================== keypoint flips and refinements
+
+
+@st.composite
+def flip_case(draw):
+    k = draw(st.integers(0, 5))
+    order = draw(st.permutations(range(k)))
+    num_pairs = draw(st.integers(0, k // 2))
+    pairs = [(order[2 * i], order[2 * i + 1]) for i in range(num_pairs)]  # disjoint by construction
+    g = torch.Generator().manual_seed(draw(st.integers(0, 99)))
+    h, w = draw(st.integers(1, 5)), draw(st.integers(1, 6))
+    keypoints = torch.cat([torch.rand(k, 2, generator=g, dtype=torch.float64) * torch.tensor([w - 1, h - 1]),
+                           torch.randint(0, 3, (k, 1), generator=g).double()], 1)
+    image = torch.rand(2, h, w, generator=g, dtype=torch.float64)
+    return image, keypoints, pairs
+
+
+@given(case=flip_case())
+def test_flips_are_involutions_and_agree_with_torchvision(case):
+    image, keypoints, pairs = case
+    k, w = len(keypoints), image.shape[-1]
+    index = call(KP.flip_index, k, pairs)
+    assert sorted(index) == list(range(k)) and [index[i] for i in index] == list(range(k))
+    flipped = call(KP.hflip_keypoints, keypoints, w, pairs)
+    assert flipped.shape == keypoints.shape
+    close(KP._hflip_keypoints_twin(keypoints, w, pairs), flipped, "_hflip_keypoints_twin")
+    close(KP.hflip_keypoints(flipped, w, pairs), keypoints, "hflip_keypoints twice")
+    new_image, new_points = call(KP.hflip_image_and_keypoints, image, keypoints, pairs)
+    twin_image, twin_points = KP._hflip_image_and_keypoints_twin(image, keypoints, pairs)
+    assert torch.equal(new_image, twin_image) and torch.equal(new_image, image.flip(-1))
+    close(new_points, flipped, "hflip_image_and_keypoints vs hflip_keypoints")
+    close(twin_points, flipped, "_hflip_image_and_keypoints_twin")
+    maps = torch.rand(3, k, *image.shape[-2:], generator=torch.Generator().manual_seed(k), dtype=torch.float64)
+    back = call(KP.flip_heatmaps, maps, pairs)
+    assert torch.equal(KP.flip_heatmaps(back, pairs), maps)
+    assert torch.equal(KP.flip_test(lambda x: x, maps, pairs, swap=False), maps)  # the mirror brought back
+
+
+@given(lead=st.sampled_from([(), (2,)]), k=st.integers(0, 3), h=st.integers(0, 5), w=st.integers(1, 5),
+       sigma=st.sampled_from([0.7, 1.0, 1.5]), seed=st.integers(0, 99))
+def test_sub_cell_refinements_move_at_most_half_a_cell(lead, k, h, w, sigma, seed):
+    g = torch.Generator().manual_seed(seed)
+    maps = torch.rand(*lead, k, h, w, generator=g, dtype=torch.float64) + 1e-3
+    coords = call(KP.argmax_keypoints, maps)
+    for fn, arg, bound in ((KP.quarter_offset, maps, 0.25), (KP.parabola_offset, maps.log(), 0.5)):
+        out = call(fn, arg, coords)
+        assert out.shape == coords.shape and out.dtype == coords.dtype
+        assert_finite(out, fn.__name__)
+        assert bool(((out - coords).abs() <= bound + 1e-12).all()), fn.__name__
+    if h and w > 2:  # a sampled Gaussian: the parabola through the log finds the centre exactly
+        true = torch.rand(k, 2, generator=g, dtype=torch.float64) * torch.tensor([w - 3, max(h - 3, 0)]) + torch.tensor(
+            [1.0, 1.0 if h > 2 else 0.0])
+        logs = call(KP.gaussian_heatmaps, true, h, w, sigma).log()
+        refined = call(KP.parabola_offset, logs, call(KP.argmax_keypoints, logs))
+        if h > 2:
+            close(refined, true, "parabola_offset on a Gaussian", 1e-9)
+
+
+FLIP_KP = torch.tensor([[1.0, 2.0, 1.0], [3.0, 0.0, 2.0], [0.0, 1.0, 0.0]])
+FLIP_IMG = torch.zeros(1, 3, 4)
+FLIP_MAPS = torch.zeros(3, 3, 4)
+BAD_PAIRS = [None, [(0,)], [(0, 5)], [(0, 1), (1, 2)], [(0, 0)], "01", [(-1, 0)]]
+FLIP_CASES = [
+    ((KP.hflip_keypoints, KP._hflip_keypoints_twin), "flip_pairs", dict(keypoints=FLIP_KP, width=4), BAD_PAIRS),
+    ((KP.hflip_image_and_keypoints, KP._hflip_image_and_keypoints_twin), "flip_pairs",
+     dict(image=FLIP_IMG, keypoints=FLIP_KP), BAD_PAIRS),
+    ((KP.flip_heatmaps,), "flip_pairs", dict(heatmaps=FLIP_MAPS), BAD_PAIRS),
+    ((KP.flip_index,), "flip_pairs", dict(num_keypoints=3), BAD_PAIRS),
+    ((KP.flip_index,), "num_keypoints", dict(flip_pairs=[]), int_errors(0)),
+    ((KP.hflip_keypoints, KP._hflip_keypoints_twin), "width", dict(keypoints=FLIP_KP, flip_pairs=[]), int_errors(1)),
+    ((KP.hflip_keypoints, KP._hflip_keypoints_twin), "keypoints", dict(width=4, flip_pairs=[]),
+     kind_errors(FLIP_KP) + [FLIP_KP.long(), FLIP_KP[:, :1], FLIP_KP[0]]),
+    ((KP.hflip_image_and_keypoints, KP._hflip_image_and_keypoints_twin), "keypoints", dict(image=FLIP_IMG, flip_pairs=[]),
+     kind_errors(FLIP_KP) + [FLIP_KP.long(), FLIP_KP[:, :1], FLIP_KP[None]]),
+    ((KP.quarter_offset,), "coords", dict(heatmaps=FLIP_MAPS),
+     kind_errors(torch.zeros(3, 2)) + [torch.zeros(2, 2), torch.zeros(3, 3), torch.zeros(3, 2).bool()]),
+    ((KP.parabola_offset,), "coords", dict(log_heatmaps=FLIP_MAPS),
+     kind_errors(torch.zeros(3, 2)) + [torch.zeros(2, 2), torch.zeros(3, 2).to(torch.complex64)]),
+    ((KP.cells_to_pixels,), "stride", dict(coords=torch.zeros(3, 2)), int_errors(1)),
+]
+
+
+@few
+@pytest.mark.parametrize("fns, name, arguments, bad_values", FLIP_CASES,
+                         ids=[f"{c[0][0].__name__}-{c[1]}" for c in FLIP_CASES])
+@given(seed=st.integers(0, 3))
+def test_flips_and_refinements_refuse_malformed_input(fns, name, arguments, bad_values, seed):
+    torch.manual_seed(seed)
+    refuse_all(fns, arguments, name, bad_values)

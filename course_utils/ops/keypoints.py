@@ -23,7 +23,14 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor
 
-from course_utils.checks import check_finite, check_number, check_numel, check_positive_int, check_tensor
+from course_utils.checks import (
+    check_finite,
+    check_nonnegative_int,
+    check_number,
+    check_numel,
+    check_positive_int,
+    check_tensor,
+)
 from course_utils.references import reference_of
 
 __all__ = [
@@ -83,7 +90,10 @@ def _check_beta(beta) -> None:
 
 
 def _check_pairs(flip_pairs: Sequence[tuple[int, int]], num_keypoints: int) -> list[tuple[int, int]]:
-    pairs = [(int(a), int(b)) for a, b in flip_pairs]
+    try:
+        pairs = [(int(a), int(b)) for a, b in flip_pairs]
+    except (TypeError, ValueError):
+        raise TypeError(f"flip_pairs must be a list of (left, right) index pairs, got {flip_pairs!r}") from None
     seen = [k for pair in pairs for k in pair]
     if any(not 0 <= k < num_keypoints for k in seen) or len(set(seen)) != len(seen):
         raise ValueError(f"flip_pairs must be disjoint pairs of indices in [0, {num_keypoints - 1}], got {pairs}")
@@ -269,6 +279,12 @@ def soft_argmax(heatmaps: Tensor, beta: float = 1.0) -> Tensor:
     return torch.stack([x, y], dim=-1)  # [..., K, 2]
 
 
+def _check_coords(coords, heatmaps: Tensor) -> None:
+    check_tensor(coords, "coords", shape=(*heatmaps.shape[:-2], 2))
+    if coords.is_complex() or coords.dtype == torch.bool:
+        raise TypeError(f"coords must be a real tensor, got {str(coords.dtype).replace('torch.', '')}")
+
+
 def _neighbours(heatmaps: Tensor, coords: Tensor) -> tuple[Tensor, ...]:
     """Values at the integer cell ``coords`` and at its left, right, upper and lower neighbours
     (the cell itself where a neighbour would leave the map), plus masks of interior cells."""
@@ -304,6 +320,9 @@ def quarter_offset(heatmaps: Tensor, coords: Tensor) -> Tensor:
         tensor([[2.2500, 0.0000]])
     """
     _check_maps(heatmaps)
+    _check_coords(coords, heatmaps)
+    if heatmaps.numel() == 0:  # maps without cells: nothing to refine
+        return coords.clone()
     _, left, right, up, down, inner_x, inner_y = _neighbours(heatmaps, coords)
     dx = 0.25 * torch.sign(right - left) * inner_x
     dy = 0.25 * torch.sign(down - up) * inner_y
@@ -332,6 +351,9 @@ def parabola_offset(log_heatmaps: Tensor, coords: Tensor) -> Tensor:
         tensor([[2.3000, 0.0000]])
     """
     _check_maps(log_heatmaps, "log_heatmaps")
+    _check_coords(coords, log_heatmaps)
+    if log_heatmaps.numel() == 0:  # maps without cells: nothing to refine
+        return coords.clone()
     centre, left, right, up, down, inner_x, inner_y = _neighbours(log_heatmaps, coords)
 
     def vertex(before: Tensor, after: Tensor, inside: Tensor) -> Tensor:
@@ -366,7 +388,7 @@ def flip_index(num_keypoints: int, flip_pairs: Sequence[tuple[int, int]]) -> lis
         >>> flip_index(5, [(1, 2), (3, 4)])
         [0, 2, 1, 4, 3]
     """
-    check_positive_int(num_keypoints, "num_keypoints")
+    check_nonnegative_int(num_keypoints, "num_keypoints")  # no keypoints: the empty permutation
     order = list(range(num_keypoints))
     for left, right in _check_pairs(flip_pairs, num_keypoints):
         order[left], order[right] = right, left
@@ -419,6 +441,10 @@ def _hflip_image_and_keypoints_twin(image: Tensor, keypoints: Tensor, flip_pairs
 
     check_tensor(image, "image", floating=True)
     check_tensor(keypoints, "keypoints", ndim=2, floating=True)
+    if image.ndim < 2 or keypoints.shape[1] < 2:
+        raise ValueError(f"image [C, H, W] and keypoints [K, 3] expected, got image {list(image.shape)} "
+                         f"and keypoints {list(keypoints.shape)}")
+    flip_pairs = _check_pairs(flip_pairs, len(keypoints))
     height, width = image.shape[-2:]
     points = tv_tensors.KeyPoints(keypoints[:, :2], canvas_size=(height, width))
     moved = TF.horizontal_flip(points).as_subclass(Tensor) + 0.0  # x -> W - 1 - x (+0.0: no -0.0); no swap
@@ -451,6 +477,10 @@ def hflip_image_and_keypoints(image: Tensor, keypoints: Tensor,
     """
     check_tensor(image, "image", floating=True)
     check_tensor(keypoints, "keypoints", ndim=2, floating=True)
+    if image.ndim < 2 or keypoints.shape[1] < 2:
+        raise ValueError(f"image [C, H, W] and keypoints [K, 3] expected, got image {list(image.shape)} "
+                         f"and keypoints {list(keypoints.shape)}")
+    flip_pairs = _check_pairs(flip_pairs, len(keypoints))
     width = image.shape[-1]
     flipped = keypoints.clone()
     flipped[:, 0] = width - 1 - keypoints[:, 0]  # mirror: pixel centres at 0 .. W-1
