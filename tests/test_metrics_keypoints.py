@@ -221,3 +221,18 @@ def test_cases_found_by_the_property_tests():
             fn(**dict(args, predicted=target[:, :1]))
         with pytest.raises(ValueError, match="target must be finite"):
             fn(**dict(args, target=torch.full((2, 3), math.nan)))
+
+
+def test_oks_matrix_checks_its_arguments():
+    """Found by the property tests: mismatched sigmas crashed in a broadcast, extra areas broadcast silently."""
+    target = torch.tensor([[[10.0, 10.0, 2.0], [20.0, 10.0, 2.0]]])
+    args = dict(predicted=target[..., :2], targets=target, areas=torch.tensor([100.0]), sigmas=[0.1, 0.1])
+    assert km.oks_matrix(**args).item() == 1.0
+    with pytest.raises(ValueError, match="sigmas"):
+        km.oks_matrix(**dict(args, sigmas=[0.1] * 3))
+    with pytest.raises(TypeError, match="sigmas"):
+        km.oks_matrix(**dict(args, sigmas="ab"))
+    with pytest.raises(ValueError, match="areas"):
+        km.oks_matrix(**dict(args, areas=torch.tensor([100.0, 2.0])))
+    with pytest.raises(ValueError, match="boxes"):
+        km.oks_matrix(**dict(args, targets=target * torch.tensor([1.0, 1.0, 0.0]), boxes=torch.zeros(1, 3)))

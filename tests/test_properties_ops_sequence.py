@@ -682,3 +682,17 @@ FLIP_CASES = [
 def test_flips_and_refinements_refuse_malformed_input(fns, name, arguments, bad_values, seed):
     torch.manual_seed(seed)
     refuse_all(fns, arguments, name, bad_values)
+
+
+OKSM_ARGS = dict(predicted=KPR, targets=KT, areas=torch.tensor([100.0]), sigmas=[0.1] * 3)
+
+
+@few
+@given(seed=st.integers(0, 3))
+def test_oks_matrix_refuses_malformed_input(seed):
+    torch.manual_seed(seed)
+    refuse_all((KM.oks_matrix,), OKSM_ARGS, "sigmas", [None, "abc", [0.1] * 2, [[0.1] * 3]])
+    refuse_all((KM.oks_matrix,), OKSM_ARGS, "areas", [None, [100.0], torch.tensor([100.0, 1.0]), torch.tensor(100.0)])
+    refuse_all((KM.oks_matrix,), OKSM_ARGS, "predicted", kind_errors(KPR) + [KPR[0], KPR[:, :2], KPR.long()])
+    unlabelled = dict(OKSM_ARGS, targets=KT * torch.tensor([1.0, 1.0, 0.0]))
+    refuse_all((KM.oks_matrix,), unlabelled, "boxes", [None, torch.zeros(1, 3), torch.zeros(2, 4), [[0.0, 0.0, 1.0, 1.0]]])

@@ -298,8 +298,14 @@ def oks_matrix(predicted: Tensor, targets: Tensor, areas: Tensor, sigmas, boxes:
     if predicted.shape[1] != num_kp or targets.shape[2] != 3:
         raise ValueError(f"predicted [D, {num_kp}, 2] and targets [G, {num_kp}, 3] expected, "
                          f"got {list(predicted.shape)} and {list(targets.shape)}")
-    sigmas = torch.as_tensor(sigmas, dtype=torch.float64)
-    areas = torch.as_tensor(areas, dtype=torch.float64)
+    try:
+        sigmas = torch.as_tensor(sigmas, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"sigmas must be K numbers, got {type(sigmas).__name__} ({sigmas!r})") from None
+    if sigmas.shape != (num_kp,):
+        raise ValueError(f"sigmas must have one value per keypoint ({num_kp}), got {list(sigmas.shape)}")
+    check_tensor(areas, "areas", shape=(targets.shape[0],))
+    areas = areas.double()
     variances = (2 * sigmas) ** 2  # [K]
     p = predicted[:, None, :, :2].double()  # [D, 1, K, 2]
     t = targets[None, :, :, :2].double()  # [1, G, K, 2]
@@ -309,7 +315,8 @@ def oks_matrix(predicted: Tensor, targets: Tensor, areas: Tensor, sigmas, boxes:
     if bool(none.any()):
         if boxes is None:
             raise ValueError("a target has no labelled keypoint: pass its box (x, y, w, h) in `boxes`")
-        b = torch.as_tensor(boxes, dtype=torch.float64)
+        check_tensor(boxes, "boxes", shape=(targets.shape[0], 4))
+        b = boxes.double()
         low = (b[:, :2] - b[:, 2:])[None, :, None, :]  # [1, G, 1, 2] the box enlarged by its size
         high = (b[:, :2] + 2 * b[:, 2:])[None, :, None, :]
         outside = (low - p).clamp_min(0) + (p - high).clamp_min(0)  # [D, G, K, 2]
