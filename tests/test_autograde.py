@@ -406,17 +406,28 @@ print("LEFT:", sorted(name for name, seen in places.items() if seen()))
 
 @pytest.mark.skipif(not sandbox.is_root(), reason="warm kernels need the root sandbox (bwrap mode)")
 def test_warm_kernels_share_nothing_between_students(tmp_path):
-    s = settings(tmp_path, "warm", workers=1, scan=False)  # the sandbox on its own: no static scan
+    # A read-only path under /tmp (as the Python installation is when the course is checked
+    # out there, as in CI): the kernel's fresh /tmp must still show it, read-only.
+    shelf = tmp_path / "read-only-shelf"
+    shelf.mkdir()
+    (shelf / "book.txt").write_text("on the shelf")
+    s = settings(tmp_path, "warm", workers=1, scan=False,  # the sandbox on its own: no static scan
+                 ro_paths=sandbox.needed_ro_paths() + [str(shelf)])
     assert s.warm, "class grading forks warm kernels by default"
     autograde.prepare_course(s)
     rel = release(s)
     names = ("first", "second")
-    write_class(Path(s.submissions), {n: insert_after(fill(rel, GOOD), "square", LEAVE_AND_LOOK) for n in names})
+    shelf_check = (f"print('SHELF:', open({str(shelf / 'book.txt')!r}).read())\n"
+                   f"try:\n    open({str(shelf / 'new.txt')!r}, 'w')\n    print('SHELF WRITABLE')\n"
+                   "except OSError:\n    pass\n")
+    write_class(Path(s.submissions), {n: insert_after(fill(rel, GOOD), "square", LEAVE_AND_LOOK + shelf_check)
+                                      for n in names})
     results = autograde.run(s, log=lambda *a: None)
     for name in names:
         nb = nbformat.read(s.root / "autograded" / name / "00_mini" / "00_mini.ipynb", as_version=4)
         text = "".join(str(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
         assert "FOUND: []" in text, f"{name} found what the student graded before it left behind:\n{text}"
+        assert "SHELF: on the shelf" in text and "SHELF WRITABLE" not in text, f"read-only path under /tmp:\n{text}"
         assert "zygote.py" in text.split("PID1:")[1].splitlines()[0], f"{name}'s kernel was not forked warm:\n{text}"
         left = text.split("LEFT:")[1].splitlines()[0]
         for place in ("module attribute", "environment variable", "/tmp file", "/dev/shm file", "run-folder file",

@@ -60,7 +60,8 @@ STAGE = "/opt/dlcv-stage"  # an empty mount point where each kernel's /tmp is bu
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 8192, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 
@@ -192,12 +193,18 @@ def _student_sandbox(cfg, sock_dir: str, request: dict, fds: list[int]) -> int:
     # and the student's own run folder (over the scratch folder: the other run folders
     # are hidden) are bound into it where they lie under /tmp; the zygote's socket folder
     # is not, so nothing leads back to the zygote.
+    # The read-only paths the kernel needs (the Python installation, course_utils) are bound
+    # in too where they lie under /tmp (a course checked out in /tmp), read-only again.
     _mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
-    for source, target in ((runtime, runtime), (run_dir, scratch)):
+    binds = [(os.path.realpath(p), os.path.realpath(p), True) for p in cfg.ro_paths]
+    binds += [(runtime, runtime, False), (run_dir, scratch, False)]
+    for source, target, read_only in sorted(binds, key=lambda b: len(Path(b[1]).parts)):  # parents first
         if target.startswith("/tmp/"):
             inside = STAGE + target[len("/tmp"):]
             os.makedirs(inside, mode=0o755, exist_ok=True)
             _mount(source, inside, None, MS_BIND | MS_REC)
+            if read_only:
+                _mount(None, inside, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
         elif source != target:
             _mount(source, target, None, MS_BIND | MS_REC)
     _mount(STAGE, "/tmp", None, MS_MOVE)
