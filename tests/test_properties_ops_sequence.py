@@ -20,9 +20,12 @@ from hypothesis import strategies as st
 
 from course_utils.losses import contrastive as CL
 from course_utils.losses import focal as FL
+from course_utils.metrics import keypoints as KM
 from course_utils.ops import attention as A
+from course_utils.ops import keypoints as KP
 from course_utils.ops import patches as PA
 from course_utils.ops import positional as P
+from course_utils.ops import rnn as RNN
 from tests.properties_support import (
     assert_finite,
     assert_refuses,
@@ -390,8 +393,6 @@ def test_focal_loss_refuses_malformed_input(fns, name, arguments, bad_values, se
 
 # ==================================================================== rnn
 
-from course_utils.ops import keypoints as KP  # noqa: E402 - the sections read in order
-from course_utils.ops import rnn as RNN  # noqa: E402
 
 
 @st.composite
@@ -522,7 +523,6 @@ def test_keypoint_ops_refuse_malformed_input(fns, name, arguments, bad_values, s
 
 # ==================================================================== keypoint metrics
 
-from course_utils.metrics import keypoints as KM  # noqa: E402
 
 
 @st.composite

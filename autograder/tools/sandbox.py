@@ -293,8 +293,8 @@ def launch_kernel(argv: list[str]) -> None:
     if cfg.zygote and cfg.mode == "bwrap":
         import zygote  # beside this file: the launcher runs as a script
         try:
-            extra = [a for i, a in enumerate(argv) if a != "-f" and (i == 0 or argv[i - 1] != "-f")]
-            sys.exit(zygote.connect(cfg.zygote, os.path.realpath(conn), run_dir, env, extra))
+            kernel_args = [a for i, a in enumerate(argv) if a != "-f" and (i == 0 or argv[i - 1] != "-f")]
+            sys.exit(zygote.connect(cfg.zygote, os.path.realpath(conn), run_dir, env, kernel_args))
         except (OSError, ValueError) as err:  # no zygote (it died): start this kernel cold
             print(f"sandbox: no warm kernel ({err}); starting a cold one", file=sys.stderr)
     extra = []
